@@ -1,0 +1,14 @@
+//! Storage for omw-chat: one [`Store`] interface, three real backends (SQLite, MariaDB/MySQL,
+//! PostgreSQL) over concrete sqlx pools, each with its own migrations.
+
+mod connect;
+mod error;
+mod sql;
+mod store;
+
+pub use connect::{Backend, open};
+pub use error::StoreError;
+pub use store::{
+    AppliedBooking, AttachmentRecord, ChatSummary, Inserted, MessagePage, NewAttachment, Page,
+    ReadState, Store,
+};

@@ -1,0 +1,37 @@
+use sqlx::{Pool, Postgres};
+
+use super::queries::{Dialect, Queries};
+
+/// PostgreSQL (READ COMMITTED, row locks for per-chat seq).
+pub struct PgStore {
+    pool: Pool<Postgres>,
+    q: Queries,
+}
+
+impl PgStore {
+    pub fn new(pool: Pool<Postgres>) -> Self {
+        PgStore {
+            pool,
+            q: Queries::new(Dialect::Postgres),
+        }
+    }
+
+    fn writer(&self) -> &Pool<Postgres> {
+        &self.pool
+    }
+
+    fn reader(&self) -> &Pool<Postgres> {
+        &self.pool
+    }
+
+    async fn after_purge(&self) {}
+
+    async fn run_migrations(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl_sql_store!(PgStore, Postgres, Backend::Postgres);

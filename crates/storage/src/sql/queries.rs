@@ -1,0 +1,241 @@
+//! Every SQL statement, written once with `?` placeholders and adapted to a dialect.
+
+use std::sync::Arc;
+
+use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    MySql,
+    Postgres,
+}
+
+const CHAT_COLS: &str = "c.id, c.booking_id, c.status, b.status AS booking_status, \
+     c.customer_id, b.customer_name, c.worker_id, b.worker_name, c.last_seq, c.created_at, \
+     c.closed_at, c.close_reason";
+
+const MSG_COLS: &str = "m.id, m.chat_id, m.seq, m.sender_id, m.sender_role, m.sender_name, \
+     m.kind, m.body, m.client_id, m.created_at, a.id AS att_id, a.name AS att_name, \
+     a.mime AS att_mime, a.size AS att_size, a.thumb_key AS att_thumb_key, \
+     a.width AS att_width, a.height AS att_height, a.duration_ms AS att_duration_ms";
+
+const ATT_COLS: &str = "id, chat_id, uploader_id, name, mime, size, storage_key, thumb_key, \
+     width, height, duration_ms, message_id, created_at";
+
+/// The statements, ready for one dialect.
+#[derive(Debug, Clone)]
+pub struct Queries {
+    pub ping: SqlStr,
+    pub booking_by_id: SqlStr,
+    pub booking_by_id_locked: SqlStr,
+    pub insert_booking: SqlStr,
+    pub update_booking: SqlStr,
+    pub chat_by_id: SqlStr,
+    pub chat_by_booking: SqlStr,
+    pub chats_of_customer: SqlStr,
+    pub chats_of_worker: SqlStr,
+    pub lock_chat: SqlStr,
+    pub lock_chat_by_booking: SqlStr,
+    pub insert_chat: SqlStr,
+    pub set_last_seq: SqlStr,
+    pub close_chat: SqlStr,
+    pub insert_read_state: SqlStr,
+    pub raise_read_state: SqlStr,
+    pub read_state_of: SqlStr,
+    pub read_states: SqlStr,
+    pub enqueue_deletion: SqlStr,
+    pub due_deletions: SqlStr,
+    pub message_by_client_id: SqlStr,
+    pub message_by_seq: SqlStr,
+    pub insert_message: SqlStr,
+    pub messages_latest: SqlStr,
+    pub messages_before: SqlStr,
+    pub messages_after: SqlStr,
+    pub attachment_by_id: SqlStr,
+    pub attachment_by_id_locked: SqlStr,
+    pub insert_attachment: SqlStr,
+    pub link_attachment: SqlStr,
+    pub file_keys: SqlStr,
+    pub delete_messages: SqlStr,
+    pub delete_read_states: SqlStr,
+    pub delete_attachments: SqlStr,
+    pub delete_chat: SqlStr,
+    pub delete_deletion: SqlStr,
+}
+
+impl Queries {
+    pub fn new(dialect: Dialect) -> Self {
+        // SQLite serializes writers (one writer connection), so row locks are not needed there.
+        let lock = if dialect == Dialect::Sqlite {
+            ""
+        } else {
+            " FOR UPDATE"
+        };
+        let q = |sql: String| sql_str(adapt(dialect, &sql));
+        let chat_select =
+            format!("SELECT {CHAT_COLS} FROM chats c JOIN bookings b ON b.id = c.booking_id");
+        let msg_select = format!(
+            "SELECT {MSG_COLS} FROM messages m LEFT JOIN attachments a ON a.id = m.attachment_id"
+        );
+        let my_chats = |seat: &str| {
+            q(format!(
+                "SELECT {CHAT_COLS}, COALESCE(r.last_read_seq, 0) AS my_last_read, \
+                 (SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id \
+                    AND m.seq > COALESCE(r.last_read_seq, 0) AND m.sender_id <> ?) AS unread_count \
+                 FROM chats c JOIN bookings b ON b.id = c.booking_id \
+                 LEFT JOIN read_state r ON r.chat_id = c.id AND r.user_id = ? \
+                 WHERE c.{seat} = ? ORDER BY c.created_at DESC, c.id DESC"
+            ))
+        };
+        Queries {
+            ping: sql_str("SELECT 1".into()),
+            booking_by_id: q(
+                "SELECT id, customer_id, customer_name, worker_id, worker_name, status \
+                 FROM bookings WHERE id = ?"
+                    .into(),
+            ),
+            booking_by_id_locked: q(format!(
+                "SELECT id, customer_id, customer_name, worker_id, worker_name, status \
+                 FROM bookings WHERE id = ?{lock}"
+            )),
+            insert_booking: q(
+                "INSERT INTO bookings (id, customer_id, customer_name, worker_id, \
+                 worker_name, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    .into(),
+            ),
+            update_booking: q(
+                "UPDATE bookings SET customer_name = ?, worker_id = ?, worker_name = ?, \
+                 status = ?, updated_at = ? WHERE id = ?"
+                    .into(),
+            ),
+            chat_by_id: q(format!("{chat_select} WHERE c.id = ?")),
+            chat_by_booking: q(format!("{chat_select} WHERE c.booking_id = ?")),
+            chats_of_customer: my_chats("customer_id"),
+            chats_of_worker: my_chats("worker_id"),
+            lock_chat: q(format!(
+                "SELECT id, status, last_seq FROM chats WHERE id = ?{lock}"
+            )),
+            lock_chat_by_booking: q(format!(
+                "SELECT id, status, last_seq FROM chats WHERE booking_id = ?{lock}"
+            )),
+            insert_chat: q(
+                "INSERT INTO chats (id, booking_id, customer_id, worker_id, status, \
+                 last_seq, created_at) VALUES (?, ?, ?, ?, 'active', 0, ?)"
+                    .into(),
+            ),
+            set_last_seq: q("UPDATE chats SET last_seq = ? WHERE id = ?".into()),
+            close_chat: q(
+                "UPDATE chats SET status = 'closed', closed_at = ?, close_reason = ? \
+                 WHERE id = ?"
+                    .into(),
+            ),
+            insert_read_state: q(
+                "INSERT INTO read_state (chat_id, user_id, last_read_seq, updated_at) \
+                 VALUES (?, ?, 0, ?)"
+                    .into(),
+            ),
+            raise_read_state: q("UPDATE read_state SET last_read_seq = ?, updated_at = ? \
+                 WHERE chat_id = ? AND user_id = ? AND last_read_seq < ?"
+                .into()),
+            read_state_of: q(
+                "SELECT last_read_seq FROM read_state WHERE chat_id = ? AND user_id = ?".into(),
+            ),
+            read_states: q("SELECT user_id, last_read_seq, updated_at FROM read_state \
+                 WHERE chat_id = ? ORDER BY user_id"
+                .into()),
+            enqueue_deletion: q("INSERT INTO chat_deletions (chat_id, due_at) VALUES (?, ?)".into()),
+            due_deletions: q("SELECT chat_id FROM chat_deletions WHERE due_at <= ? \
+                 ORDER BY due_at, chat_id LIMIT ?"
+                .into()),
+            message_by_client_id: q(format!(
+                "{msg_select} WHERE m.chat_id = ? AND m.sender_id = ? AND m.client_id = ?"
+            )),
+            message_by_seq: q(format!("{msg_select} WHERE m.chat_id = ? AND m.seq = ?")),
+            insert_message: q(
+                "INSERT INTO messages (id, chat_id, seq, sender_id, sender_role, \
+                 sender_name, kind, body, attachment_id, client_id, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    .into(),
+            ),
+            messages_latest: q(format!(
+                "{msg_select} WHERE m.chat_id = ? ORDER BY m.seq DESC LIMIT ?"
+            )),
+            messages_before: q(format!(
+                "{msg_select} WHERE m.chat_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+            )),
+            messages_after: q(format!(
+                "{msg_select} WHERE m.chat_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?"
+            )),
+            attachment_by_id: q(format!("SELECT {ATT_COLS} FROM attachments WHERE id = ?")),
+            attachment_by_id_locked: q(format!(
+                "SELECT {ATT_COLS} FROM attachments WHERE id = ?{lock}"
+            )),
+            insert_attachment: q(format!(
+                "INSERT INTO attachments ({ATT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )),
+            link_attachment: q("UPDATE attachments SET message_id = ? WHERE id = ?".into()),
+            file_keys: q("SELECT storage_key, thumb_key FROM attachments WHERE chat_id = ?".into()),
+            delete_messages: q("DELETE FROM messages WHERE chat_id = ?".into()),
+            delete_read_states: q("DELETE FROM read_state WHERE chat_id = ?".into()),
+            delete_attachments: q("DELETE FROM attachments WHERE chat_id = ?".into()),
+            delete_chat: q("DELETE FROM chats WHERE id = ?".into()),
+            delete_deletion: q("DELETE FROM chat_deletions WHERE chat_id = ?".into()),
+        }
+    }
+}
+
+/// Statements are built once at start from constants above, never from input.
+fn sql_str(sql: String) -> SqlStr {
+    AssertSqlSafe(Arc::<str>::from(sql)).into_sql_str()
+}
+
+/// PostgreSQL numbers its placeholders; the others take `?`. The statements above contain no
+/// `?` inside string literals, so a plain rewrite is exact.
+fn adapt(dialect: Dialect, sql: &str) -> String {
+    if dialect != Dialect::Postgres {
+        return sql.to_string();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_placeholders_are_numbered() {
+        assert_eq!(
+            adapt(Dialect::Postgres, "a = ? AND b = ?"),
+            "a = $1 AND b = $2"
+        );
+        assert_eq!(adapt(Dialect::MySql, "a = ?"), "a = ?");
+    }
+
+    #[test]
+    fn sqlite_takes_no_row_locks() {
+        assert!(
+            !Queries::new(Dialect::Sqlite)
+                .lock_chat
+                .as_str()
+                .contains("FOR UPDATE")
+        );
+        assert!(
+            Queries::new(Dialect::MySql)
+                .lock_chat
+                .as_str()
+                .contains("FOR UPDATE")
+        );
+    }
+}

@@ -1,0 +1,245 @@
+//! Rows as the database returns them, and their conversion into domain types.
+
+use omw_domain::{
+    Attachment, Booking, BookingStatus, Chat, ChatStatus, CloseReason, Message, MessageKind, Party,
+    Sender, SenderRole,
+};
+use sqlx::FromRow;
+
+use crate::{
+    error::StoreError,
+    store::{AttachmentRecord, ReadState},
+};
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+#[derive(Debug, FromRow)]
+pub struct BookingRow {
+    pub id: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub worker_id: Option<String>,
+    pub worker_name: Option<String>,
+    pub status: String,
+}
+
+impl TryFrom<BookingRow> for Booking {
+    type Error = StoreError;
+    fn try_from(r: BookingRow) -> Result<Self, StoreError> {
+        Ok(Booking {
+            status: BookingStatus::parse(&r.status)
+                .ok_or_else(|| corrupt("booking status", &r.status))?,
+            id: r.id,
+            customer: Party {
+                id: r.customer_id,
+                name: r.customer_name,
+            },
+            worker: r.worker_id.map(|id| Party {
+                id,
+                name: r.worker_name.unwrap_or_default(),
+            }),
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub struct ChatRow {
+    pub id: String,
+    pub booking_id: String,
+    pub status: String,
+    pub booking_status: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub worker_id: String,
+    pub worker_name: Option<String>,
+    pub last_seq: i64,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+    pub close_reason: Option<String>,
+}
+
+impl TryFrom<ChatRow> for Chat {
+    type Error = StoreError;
+    fn try_from(r: ChatRow) -> Result<Self, StoreError> {
+        let close_reason = match r.close_reason.as_deref() {
+            None => None,
+            Some(s) => Some(CloseReason::parse(s).ok_or_else(|| corrupt("close reason", s))?),
+        };
+        Ok(Chat {
+            status: ChatStatus::parse(&r.status)
+                .ok_or_else(|| corrupt("chat status", &r.status))?,
+            booking_status: BookingStatus::parse(&r.booking_status)
+                .ok_or_else(|| corrupt("booking status", &r.booking_status))?,
+            id: r.id,
+            booking_id: r.booking_id,
+            customer: Party {
+                id: r.customer_id,
+                name: r.customer_name,
+            },
+            worker: Party {
+                id: r.worker_id,
+                name: r.worker_name.unwrap_or_default(),
+            },
+            last_seq: r.last_seq,
+            created_at: r.created_at,
+            closed_at: r.closed_at,
+            close_reason,
+        })
+    }
+}
+
+/// A chat in a user's list, with their read mark and unread count.
+#[derive(Debug, FromRow)]
+pub struct MyChatRow {
+    #[sqlx(flatten)]
+    pub chat: ChatRow,
+    pub unread_count: i64,
+}
+
+/// The lock row of a chat: what a writer needs to assign the next seq.
+#[derive(Debug, Clone, FromRow)]
+pub struct ChatLockRow {
+    pub id: String,
+    pub status: String,
+    pub last_seq: i64,
+}
+
+#[derive(Debug, FromRow)]
+pub struct MessageRow {
+    pub id: String,
+    pub chat_id: String,
+    pub seq: i64,
+    pub sender_id: String,
+    pub sender_role: String,
+    pub sender_name: String,
+    pub kind: String,
+    pub body: Option<String>,
+    pub client_id: Option<String>,
+    pub created_at: i64,
+    pub att_id: Option<String>,
+    pub att_name: Option<String>,
+    pub att_mime: Option<String>,
+    pub att_size: Option<i64>,
+    pub att_thumb_key: Option<String>,
+    pub att_width: Option<i64>,
+    pub att_height: Option<i64>,
+    pub att_duration_ms: Option<i64>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+    fn try_from(r: MessageRow) -> Result<Self, StoreError> {
+        let attachment = r.att_id.map(|id| Attachment {
+            url: Attachment::url_for(&id),
+            thumb_url: r
+                .att_thumb_key
+                .as_ref()
+                .map(|_| Attachment::thumb_url_for(&id)),
+            name: r.att_name.unwrap_or_default(),
+            mime: r.att_mime.unwrap_or_default(),
+            size: r.att_size.unwrap_or_default(),
+            width: r.att_width,
+            height: r.att_height,
+            duration_ms: r.att_duration_ms,
+            id,
+        });
+        Ok(Message {
+            sender: Sender {
+                role: SenderRole::parse(&r.sender_role)
+                    .ok_or_else(|| corrupt("sender role", &r.sender_role))?,
+                id: r.sender_id,
+                name: r.sender_name,
+            },
+            kind: MessageKind::parse(&r.kind).ok_or_else(|| corrupt("message kind", &r.kind))?,
+            id: r.id,
+            chat_id: r.chat_id,
+            seq: r.seq,
+            body: r.body,
+            attachment,
+            client_id: r.client_id,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub chat_id: String,
+    pub uploader_id: String,
+    pub name: String,
+    pub mime: String,
+    pub size: i64,
+    pub storage_key: String,
+    pub thumb_key: Option<String>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub message_id: Option<String>,
+    pub created_at: i64,
+}
+
+impl From<AttachmentRow> for AttachmentRecord {
+    fn from(r: AttachmentRow) -> Self {
+        AttachmentRecord {
+            id: r.id,
+            chat_id: r.chat_id,
+            uploader_id: r.uploader_id,
+            name: r.name,
+            mime: r.mime,
+            size: r.size,
+            storage_key: r.storage_key,
+            thumb_key: r.thumb_key,
+            width: r.width,
+            height: r.height,
+            duration_ms: r.duration_ms,
+            message_id: r.message_id,
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl AttachmentRecord {
+    /// The attachment as a message shows it.
+    pub fn to_attachment(&self) -> Attachment {
+        Attachment {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            mime: self.mime.clone(),
+            size: self.size,
+            url: Attachment::url_for(&self.id),
+            thumb_url: self
+                .thumb_key
+                .as_ref()
+                .map(|_| Attachment::thumb_url_for(&self.id)),
+            width: self.width,
+            height: self.height,
+            duration_ms: self.duration_ms,
+        }
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub struct ReadStateRow {
+    pub user_id: String,
+    pub last_read_seq: i64,
+    pub updated_at: i64,
+}
+
+impl From<ReadStateRow> for ReadState {
+    fn from(r: ReadStateRow) -> Self {
+        ReadState {
+            user_id: r.user_id,
+            last_read_seq: r.last_read_seq,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub struct FileKeysRow {
+    pub storage_key: String,
+    pub thumb_key: Option<String>,
+}

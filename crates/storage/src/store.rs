@@ -1,0 +1,167 @@
+//! The storage interface the service layer talks to.
+
+use async_trait::async_trait;
+use omw_domain::{
+    Booking, BookingUpdate, Chat, CloseReason, Message, NewMessage, Role, time::Millis,
+};
+
+use crate::{connect::Backend, error::StoreError};
+
+/// The outcome of applying a platform booking update.
+#[derive(Debug, Clone)]
+pub struct AppliedBooking {
+    pub booking: Booking,
+    /// False when the update repeated what was stored.
+    pub changed: bool,
+    /// The booking's chat after the update (None if it has none, or it was deleted).
+    pub chat: Option<Chat>,
+    /// The chat was created by this update.
+    pub opened: bool,
+    /// The chat was closed by this update.
+    pub closed: Option<CloseReason>,
+    /// System messages added by this update, in seq order.
+    pub messages: Vec<Message>,
+}
+
+/// One stored message, and whether it was already there (a retry with the same client id).
+#[derive(Debug, Clone)]
+pub struct Inserted {
+    pub message: Message,
+    pub duplicate: bool,
+}
+
+/// Which way to page through a chat's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The newest messages.
+    Latest,
+    /// Messages with seq below this one (scrolling back).
+    Before(i64),
+    /// Messages with seq above this one (catching up).
+    After(i64),
+}
+
+/// Messages oldest first; `has_more` says whether more exist in the direction of travel.
+#[derive(Debug, Clone)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatSummary {
+    pub chat: Chat,
+    pub last_message: Option<Message>,
+    pub unread_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadState {
+    pub user_id: String,
+    pub last_read_seq: i64,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub id: String,
+    pub chat_id: String,
+    pub uploader_id: String,
+    pub name: String,
+    pub mime: String,
+    pub size: i64,
+    pub storage_key: String,
+    pub thumb_key: Option<String>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttachmentRecord {
+    pub id: String,
+    pub chat_id: String,
+    pub uploader_id: String,
+    pub name: String,
+    pub mime: String,
+    pub size: i64,
+    pub storage_key: String,
+    pub thumb_key: Option<String>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub message_id: Option<String>,
+    pub created_at: Millis,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Bring the schema up to date (also run at start).
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// A round trip to the database, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn get_booking(&self, booking_id: &str) -> Result<Option<Booking>, StoreError>;
+
+    /// Apply a platform update atomically: the booking, its chat, system messages, closing,
+    /// and enqueueing the chat's deletion at `delete_at` when it closes.
+    async fn apply_booking(
+        &self,
+        booking_id: &str,
+        update: BookingUpdate,
+        now: Millis,
+        delete_at: Millis,
+    ) -> Result<AppliedBooking, StoreError>;
+
+    async fn get_chat(&self, chat_id: &str) -> Result<Option<Chat>, StoreError>;
+
+    async fn get_chat_by_booking(&self, booking_id: &str) -> Result<Option<Chat>, StoreError>;
+
+    /// The chats a user takes part in, newest activity first.
+    async fn list_chats(&self, user_id: &str, role: Role) -> Result<Vec<ChatSummary>, StoreError>;
+
+    /// Store a batch of messages in one transaction (group commit). Each gets the next seq of
+    /// its chat; a message whose (chat, sender, client_id) is stored already comes back as a
+    /// duplicate. Per-message refusals (closed chat, bad attachment) do not fail the others.
+    async fn insert_messages(
+        &self,
+        batch: Vec<NewMessage>,
+    ) -> Result<Vec<Result<Inserted, StoreError>>, StoreError>;
+
+    async fn load_messages(
+        &self,
+        chat_id: &str,
+        page: Page,
+        limit: u32,
+    ) -> Result<MessagePage, StoreError>;
+
+    /// Raise a participant's read mark (never lowers it; capped at the chat's last seq).
+    /// Returns the mark now stored.
+    async fn mark_read(
+        &self,
+        chat_id: &str,
+        user_id: &str,
+        up_to_seq: i64,
+        now: Millis,
+    ) -> Result<i64, StoreError>;
+
+    async fn read_states(&self, chat_id: &str) -> Result<Vec<ReadState>, StoreError>;
+
+    async fn insert_attachment(&self, att: NewAttachment) -> Result<(), StoreError>;
+
+    async fn get_attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, StoreError>;
+
+    /// Chats whose deletion is due at `now`, oldest first.
+    async fn due_deletions(&self, now: Millis, limit: u32) -> Result<Vec<String>, StoreError>;
+
+    /// Storage keys of every file (and thumbnail) of a chat.
+    async fn chat_file_keys(&self, chat_id: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Delete everything of a chat: messages, read state, attachment rows, the chat, and its
+    /// queue entry. Files are removed by the caller first (see `chat_file_keys`).
+    async fn purge_chat(&self, chat_id: &str) -> Result<(), StoreError>;
+}

@@ -1,0 +1,461 @@
+//! The storage conformance suite: the same test code against SQLite, MariaDB and PostgreSQL.
+
+use std::{collections::HashSet, sync::Arc};
+
+use omw_domain::{
+    BookingStatus, BookingUpdate, ChatStatus, DomainError, MessageKind, NewMessage, Party, Role,
+    Sender, SenderRole, time::now_millis,
+};
+use omw_storage::{NewAttachment, Page, Store, StoreError};
+use omw_testkit::TestDb;
+
+async fn store(db: &TestDb) -> Arc<dyn Store> {
+    let s = omw_storage::open(&db.url, 4).await.expect("open store");
+    s.migrate().await.expect("migrate");
+    s
+}
+
+fn update(status: BookingStatus) -> BookingUpdate {
+    let worker = (status != BookingStatus::Requested).then(|| Party {
+        id: "w1".into(),
+        name: "Bob".into(),
+    });
+    BookingUpdate {
+        customer: Party {
+            id: "c1".into(),
+            name: "Alice".into(),
+        },
+        worker,
+        status,
+    }
+}
+
+const FAR: i64 = i64::MAX / 2;
+
+async fn accepted_chat(s: &dyn Store, booking: &str) -> String {
+    let a = s
+        .apply_booking(booking, update(BookingStatus::Accepted), now_millis(), FAR)
+        .await
+        .unwrap();
+    a.chat.expect("chat opened").id
+}
+
+fn text(chat_id: &str, sender: &str, client_id: &str, body: &str) -> NewMessage {
+    NewMessage {
+        id: uuid_like(),
+        chat_id: chat_id.into(),
+        sender: Sender {
+            id: sender.into(),
+            role: SenderRole::Customer,
+            name: sender.into(),
+        },
+        kind: MessageKind::Text,
+        body: Some(body.into()),
+        attachment_id: None,
+        client_id: Some(client_id.into()),
+        created_at: now_millis(),
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("m-{}-{}", now_millis(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+async fn send(s: &dyn Store, m: NewMessage) -> Result<omw_storage::Inserted, StoreError> {
+    s.insert_messages(vec![m]).await.unwrap().pop().unwrap()
+}
+
+/// Bring a fresh booking to `status` along the legal path.
+async fn booking_at(s: &dyn Store, id: &str, status: BookingStatus) {
+    use BookingStatus::*;
+    let path: &[BookingStatus] = match status {
+        Requested => &[Requested],
+        Accepted => &[Requested, Accepted],
+        EnRoute => &[Requested, Accepted, EnRoute],
+        InProgress => &[Requested, Accepted, EnRoute, InProgress],
+        Completed => &[Requested, Accepted, EnRoute, InProgress, Completed],
+        Cancelled => &[Requested, Cancelled],
+    };
+    for st in path {
+        s.apply_booking(id, update(*st), now_millis(), FAR)
+            .await
+            .unwrap();
+    }
+}
+
+async fn upsert_is_idempotent(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let a = s
+        .apply_booking("b1", update(BookingStatus::Requested), 1, FAR)
+        .await
+        .unwrap();
+    assert!(a.changed && a.chat.is_none());
+    let again = s
+        .apply_booking("b1", update(BookingStatus::Requested), 2, FAR)
+        .await
+        .unwrap();
+    assert!(!again.changed);
+    let b = s.get_booking("b1").await.unwrap().unwrap();
+    assert_eq!(b.status, BookingStatus::Requested);
+    assert_eq!(b.customer.name, "Alice");
+    assert!(s.get_booking("nope").await.unwrap().is_none());
+}
+
+async fn every_transition(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    for (i, from) in BookingStatus::ALL.into_iter().enumerate() {
+        for (j, to) in BookingStatus::ALL.into_iter().enumerate() {
+            let id = format!("t{i}{j}");
+            booking_at(&*s, &id, from).await;
+            let res = s.apply_booking(&id, update(to), now_millis(), FAR).await;
+            let legal = from == to
+                || (!from.is_final()
+                    && match to {
+                        BookingStatus::Cancelled => true,
+                        BookingStatus::Completed => from.chat_active(),
+                        _ => (j as i32) > (i as i32),
+                    });
+            match res {
+                Ok(a) => {
+                    assert!(legal, "{from:?} -> {to:?} should be refused");
+                    let chat = s.get_chat_by_booking(&id).await.unwrap();
+                    if to.chat_active() {
+                        assert_eq!(chat.as_ref().unwrap().status, ChatStatus::Active);
+                    }
+                    if from.chat_active() && to.is_final() {
+                        assert!(a.closed.is_some());
+                        assert_eq!(chat.unwrap().status, ChatStatus::Closed);
+                    }
+                }
+                Err(StoreError::Domain(DomainError::Conflict(_))) => {
+                    assert!(!legal, "{from:?} -> {to:?} should be allowed")
+                }
+                Err(e) => panic!("{from:?} -> {to:?}: unexpected {e}"),
+            }
+            let stored = s.get_booking(&id).await.unwrap().unwrap().status;
+            assert_eq!(stored, if legal { to } else { from }, "{from:?} -> {to:?}");
+        }
+    }
+}
+
+async fn chat_lifecycle(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    s.apply_booking("b1", update(BookingStatus::Requested), 1, FAR)
+        .await
+        .unwrap();
+    assert!(s.get_chat_by_booking("b1").await.unwrap().is_none());
+    let a = s
+        .apply_booking("b1", update(BookingStatus::Accepted), 2, FAR)
+        .await
+        .unwrap();
+    assert!(a.opened);
+    let chat = a.chat.unwrap();
+    assert_eq!(chat.status, ChatStatus::Active);
+    assert_eq!(chat.booking_status, BookingStatus::Accepted);
+    assert_eq!(chat.customer.id, "c1");
+    assert_eq!(chat.worker.name, "Bob");
+    assert_eq!(a.messages.len(), 1);
+    assert_eq!(a.messages[0].seq, 1);
+    assert_eq!(a.messages[0].sender.role, SenderRole::System);
+
+    let e = s
+        .apply_booking("b1", update(BookingStatus::EnRoute), 3, FAR)
+        .await
+        .unwrap();
+    assert_eq!(e.messages[0].body.as_deref(), Some("Bob is on the way"));
+    assert_eq!(e.messages[0].seq, 2);
+    let c = s
+        .apply_booking("b1", update(BookingStatus::Completed), 4, 100)
+        .await
+        .unwrap();
+    assert_eq!(c.closed, Some(omw_domain::CloseReason::Completed));
+    let closed = c.chat.unwrap();
+    assert_eq!(closed.status, ChatStatus::Closed);
+    assert_eq!(closed.closed_at, Some(4));
+    let refused = send(&*s, text(&closed.id, "c1", "x", "hi")).await;
+    assert!(matches!(
+        refused,
+        Err(StoreError::Domain(DomainError::ChatClosed))
+    ));
+    assert_eq!(s.due_deletions(99, 10).await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        s.due_deletions(100, 10).await.unwrap(),
+        vec![closed.id.clone()]
+    );
+}
+
+async fn seq_is_gap_free_under_concurrency(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let chat = accepted_chat(&*s, "b1").await;
+    let mut tasks = Vec::new();
+    for task in 0..2 {
+        let s = s.clone();
+        let chat = chat.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..40 {
+                // Mix single inserts and small batches.
+                let batch: Vec<_> = (0..(i % 3 + 1))
+                    .map(|k| text(&chat, &format!("u{task}"), &format!("{task}-{i}-{k}"), "x"))
+                    .collect();
+                for r in s.insert_messages(batch).await.unwrap() {
+                    r.unwrap();
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let expected = 1 + 2 * (0..40).map(|i| i % 3 + 1).sum::<i64>();
+    let mut seqs = Vec::new();
+    let mut page = s.load_messages(&chat, Page::After(0), 100).await.unwrap();
+    loop {
+        seqs.extend(page.messages.iter().map(|m| m.seq));
+        if !page.has_more {
+            break;
+        }
+        page = s
+            .load_messages(&chat, Page::After(*seqs.last().unwrap()), 100)
+            .await
+            .unwrap();
+    }
+    assert_eq!(seqs, (1..=expected).collect::<Vec<_>>());
+    assert_eq!(s.get_chat(&chat).await.unwrap().unwrap().last_seq, expected);
+}
+
+async fn insert_is_idempotent_by_client_id(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let chat = accepted_chat(&*s, "b1").await;
+    let first = send(&*s, text(&chat, "c1", "k1", "hello")).await.unwrap();
+    assert!(!first.duplicate);
+    let retry = send(&*s, text(&chat, "c1", "k1", "hello again"))
+        .await
+        .unwrap();
+    assert!(retry.duplicate);
+    assert_eq!(retry.message.id, first.message.id);
+    assert_eq!(retry.message.seq, first.message.seq);
+    assert_eq!(retry.message.body.as_deref(), Some("hello"));
+    // The same key from another sender is another message.
+    let other = send(&*s, text(&chat, "w1", "k1", "hi")).await.unwrap();
+    assert!(!other.duplicate);
+    // Twice in one batch: stored once.
+    let out = s
+        .insert_messages(vec![
+            text(&chat, "c1", "k2", "a"),
+            text(&chat, "c1", "k2", "a"),
+        ])
+        .await
+        .unwrap();
+    let (a, b) = (out[0].as_ref().unwrap(), out[1].as_ref().unwrap());
+    assert!(!a.duplicate && b.duplicate && a.message.id == b.message.id);
+    let all = s.load_messages(&chat, Page::Latest, 50).await.unwrap();
+    assert_eq!(all.messages.len(), 4); // system + k1 + w1/k1 + k2
+}
+
+async fn paging(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let chat = accepted_chat(&*s, "b1").await;
+    let batch = (0..24)
+        .map(|i| text(&chat, "c1", &format!("k{i}"), &format!("m{i}")))
+        .collect();
+    s.insert_messages(batch).await.unwrap();
+    // 25 messages: seq 1 (system) ..= 25.
+    let latest = s.load_messages(&chat, Page::Latest, 10).await.unwrap();
+    assert_eq!(
+        latest.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (16..=25).collect::<Vec<_>>()
+    );
+    assert!(latest.has_more);
+    let before = s.load_messages(&chat, Page::Before(6), 10).await.unwrap();
+    assert_eq!(
+        before.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=5).collect::<Vec<_>>()
+    );
+    assert!(!before.has_more);
+    let after = s.load_messages(&chat, Page::After(20), 5).await.unwrap();
+    assert_eq!(
+        after.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (21..=25).collect::<Vec<_>>()
+    );
+    assert!(!after.has_more);
+    let after = s.load_messages(&chat, Page::After(19), 5).await.unwrap();
+    assert!(after.has_more);
+    assert!(
+        s.load_messages(&chat, Page::After(25), 5)
+            .await
+            .unwrap()
+            .messages
+            .is_empty()
+    );
+}
+
+async fn read_marks(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let chat = accepted_chat(&*s, "b1").await;
+    for i in 0..3 {
+        send(&*s, text(&chat, "w1", &format!("k{i}"), "x"))
+            .await
+            .unwrap();
+    }
+    let summaries = s.list_chats("c1", Role::Customer).await.unwrap();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0].unread_count, 4);
+    assert_eq!(summaries[0].last_message.as_ref().unwrap().seq, 4);
+    assert_eq!(s.mark_read(&chat, "c1", 2, 10).await.unwrap(), 2);
+    // Never lowered, capped at the last seq.
+    assert_eq!(s.mark_read(&chat, "c1", 1, 11).await.unwrap(), 2);
+    assert_eq!(s.mark_read(&chat, "c1", 99, 12).await.unwrap(), 4);
+    assert_eq!(
+        s.list_chats("c1", Role::Customer).await.unwrap()[0].unread_count,
+        0
+    );
+    let states = s.read_states(&chat).await.unwrap();
+    assert_eq!(
+        states
+            .iter()
+            .map(|r| (r.user_id.as_str(), r.last_read_seq))
+            .collect::<Vec<_>>(),
+        vec![("c1", 4), ("w1", 0)]
+    );
+    assert!(s.list_chats("c1", Role::Worker).await.unwrap().is_empty());
+    assert_eq!(s.list_chats("w1", Role::Worker).await.unwrap().len(), 1);
+}
+
+fn attachment(id: &str, chat: &str, uploader: &str, mime: &str) -> NewAttachment {
+    NewAttachment {
+        id: id.into(),
+        chat_id: chat.into(),
+        uploader_id: uploader.into(),
+        name: "photo.jpg".into(),
+        mime: mime.into(),
+        size: 123,
+        storage_key: format!("files/{id}"),
+        thumb_key: Some(format!("thumbs/{id}")),
+        width: Some(10),
+        height: Some(20),
+        duration_ms: None,
+        created_at: now_millis(),
+    }
+}
+
+async fn attachments_link_once(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let chat_a = accepted_chat(&*s, "ba").await;
+    let chat_b = accepted_chat(&*s, "bb").await;
+    s.insert_attachment(attachment("a1", &chat_a, "c1", "image/jpeg"))
+        .await
+        .unwrap();
+    let mut m = text(&chat_b, "c1", "k1", "cap");
+    m.kind = MessageKind::Image;
+    m.attachment_id = Some("a1".into());
+    assert!(matches!(
+        send(&*s, m.clone()).await,
+        Err(StoreError::Domain(DomainError::InvalidPayload(_)))
+    ));
+    m.chat_id = chat_a.clone();
+    m.sender.id = "w1".into();
+    assert!(send(&*s, m.clone()).await.is_err(), "someone else's upload");
+    m.sender.id = "c1".into();
+    let ok = send(&*s, m.clone()).await.unwrap();
+    let att = ok.message.attachment.unwrap();
+    assert_eq!(att.url, "/api/v1/attachments/a1");
+    assert_eq!(
+        att.thumb_url.as_deref(),
+        Some("/api/v1/attachments/a1/thumb")
+    );
+    assert_eq!((att.width, att.height), (Some(10), Some(20)));
+    m.client_id = Some("k2".into());
+    assert!(
+        send(&*s, m).await.is_err(),
+        "an attachment goes with one message"
+    );
+    let rec = s.get_attachment("a1").await.unwrap().unwrap();
+    assert_eq!(rec.message_id.as_deref(), Some(ok.message.id.as_str()));
+    let keys = s.chat_file_keys(&chat_a).await.unwrap();
+    assert_eq!(keys, vec!["files/a1".to_string(), "thumbs/a1".to_string()]);
+}
+
+async fn retention_survives_a_restart(db: Arc<TestDb>) {
+    let chat = {
+        let s = store(&db).await;
+        let chat = accepted_chat(&*s, "b1").await;
+        send(&*s, text(&chat, "c1", "k1", "secret words"))
+            .await
+            .unwrap();
+        s.insert_attachment(attachment("a1", &chat, "c1", "image/png"))
+            .await
+            .unwrap();
+        s.apply_booking("b1", update(BookingStatus::Cancelled), 1000, 5000)
+            .await
+            .unwrap();
+        chat
+        // The store is dropped here: a "restart" between closing and deleting.
+    };
+    let s = store(&db).await;
+    assert!(s.due_deletions(4999, 10).await.unwrap().is_empty());
+    assert_eq!(s.due_deletions(5000, 10).await.unwrap(), vec![chat.clone()]);
+    s.purge_chat(&chat).await.unwrap();
+    assert!(s.get_chat(&chat).await.unwrap().is_none());
+    assert!(s.get_chat_by_booking("b1").await.unwrap().is_none());
+    assert!(s.get_attachment("a1").await.unwrap().is_none());
+    assert!(
+        s.load_messages(&chat, Page::Latest, 50)
+            .await
+            .unwrap()
+            .messages
+            .is_empty()
+    );
+    assert!(s.due_deletions(i64::MAX, 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.get_booking("b1").await.unwrap().unwrap().status,
+        BookingStatus::Cancelled
+    );
+    // Purging twice is harmless (a crash after the files went but before the commit).
+    s.purge_chat(&chat).await.unwrap();
+    if let Some(dir) = db.sqlite_dir() {
+        // secure_delete: the words are gone from the file, not just unlinked.
+        drop(s);
+        let mut bytes = std::fs::read(dir.join("chat.db")).unwrap();
+        if let Ok(wal) = std::fs::read(dir.join("chat.db-wal")) {
+            bytes.extend(wal);
+        }
+        assert!(
+            !bytes.windows(12).any(|w| w == b"secret words"),
+            "deleted text lingers in the file"
+        );
+    }
+}
+
+async fn unknown_chat_is_not_found(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let r = send(&*s, text("nope", "c1", "k", "x")).await;
+    assert!(matches!(
+        r,
+        Err(StoreError::Domain(DomainError::NotFound(_)))
+    ));
+    assert!(s.get_chat("nope").await.unwrap().is_none());
+    let set: HashSet<_> = s
+        .list_chats("c1", Role::Customer)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.chat.id)
+        .collect();
+    assert!(set.is_empty());
+    s.ping().await.unwrap();
+}
+
+omw_testkit::each_backend!(
+    upsert_is_idempotent,
+    every_transition,
+    chat_lifecycle,
+    seq_is_gap_free_under_concurrency,
+    insert_is_idempotent_by_client_id,
+    paging,
+    read_marks,
+    attachments_link_once,
+    retention_survives_a_restart,
+    unknown_chat_is_not_found,
+);
