@@ -1,1 +1,14 @@
+//! omw-chat: real-time chat for active service bookings (Socket.IO + REST).
+//!
+//! Layout: `config` (environment), `auth` (JWT, platform key), `service` (what transports
+//! call; domain rules + storage + notifications), `http` (REST/platform/health/demo),
+//! `server` (start/stop). Domain rules live in `omw-domain`, persistence in `omw-storage`.
 
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod files;
+pub mod http;
+pub mod server;
+pub mod service;
+pub mod state;

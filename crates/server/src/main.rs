@@ -1,1 +1,146 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use omw_chat::{auth::jwt::JwtVerifier, config::Config};
+use omw_domain::Role;
+
+#[derive(Parser)]
+#[command(
+    name = "omw-chat",
+    version,
+    about = "Real-time chat for active service bookings"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve Socket.IO and the REST API (the default).
+    Serve {
+        /// Seed a customer, a worker and an accepted booking, serve the web demo, and enable
+        /// the demo-only endpoints.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Print a JWT for a user, signed with JWT_SECRET (for operators and tests).
+    Token {
+        #[arg(long)]
+        sub: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    match s {
+        "customer" => Ok(Role::Customer),
+        "worker" => Ok(Role::Worker),
+        _ => Err("customer or worker".into()),
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command.unwrap_or(Command::Serve { demo: false })).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, naming what is wrong.
+            eprintln!("omw-chat: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo } => {
+            let config = Config::from_env(demo)?;
+            init_tracing();
+            if demo {
+                std::fs::create_dir_all("./data").ok();
+                let running = omw_chat::server::start(config, true).await?;
+                println!(
+                    "omw-chat demo: open http://localhost:{}/",
+                    running.addr.port()
+                );
+                running.wait().await
+            } else {
+                omw_chat::server::start(config, true).await?.wait().await
+            }
+        }
+        Command::Migrate => {
+            let url = omw_chat::config::database_url(&omw_chat::config::ProcessEnv)?;
+            init_tracing();
+            ensure_sqlite_dir(&url);
+            let store = omw_storage::open(&url, 1).await?;
+            store.migrate().await?;
+            println!("database is up to date ({})", store.backend().as_str());
+            Ok(())
+        }
+        Command::Token {
+            sub,
+            role,
+            name,
+            ttl,
+        } => {
+            let config = Config::from_env(false).or_else(|e| {
+                // Minting needs only the secret; accept a missing platform key here.
+                if e.var == "PLATFORM_API_KEY" {
+                    Config::load(&TokenEnv, false)
+                } else {
+                    Err(e)
+                }
+            })?;
+            let jwt = JwtVerifier::new(&config).map_err(anyhow::Error::msg)?;
+            println!(
+                "{}",
+                jwt.mint(&config, &sub, role, name.as_deref(), ttl)
+                    .map_err(anyhow::Error::msg)?
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The process environment with a placeholder platform key (for `token`).
+struct TokenEnv;
+
+impl omw_chat::config::Env for TokenEnv {
+    fn get(&self, key: &str) -> Option<String> {
+        if key == "PLATFORM_API_KEY" {
+            return Some("unused-for-minting-tokens".into());
+        }
+        omw_chat::config::ProcessEnv.get(key)
+    }
+}
+
+fn ensure_sqlite_dir(url: &str) {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or_default();
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Who is calling: user JWTs and the platform's API key.
+
+pub mod jwt;
+pub mod platform;

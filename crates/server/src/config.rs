@@ -1,0 +1,361 @@
+//! Configuration from the environment (the seed's names first), validated at start.
+//!
+//! A bad or missing required value stops the start with one line naming the variable.
+
+use std::{net::IpAddr, path::PathBuf, time::Duration};
+
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("configuration: {var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+fn bad(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        problem: problem.into(),
+    }
+}
+
+/// Where verifying keys come from; the algorithm is fixed here, never by a token.
+#[derive(Clone)]
+pub enum JwtKey {
+    /// HS256 with a shared secret.
+    Secret(Vec<u8>),
+    /// RS256 / ES256 / EdDSA from a PEM public key.
+    PublicKeyPem(Vec<u8>),
+}
+
+impl std::fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JwtKey::Secret(_) => f.write_str("JwtKey::Secret(..)"),
+            JwtKey::PublicKeyPem(_) => f.write_str("JwtKey::PublicKeyPem(..)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    /// `send_message` (and REST sends) per user per window.
+    pub messages: u32,
+    pub messages_window: Duration,
+    /// Every other client event per user per window.
+    pub events: u32,
+    pub events_window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: IpAddr,
+    pub port: u16,
+    /// Allowed browser origins for Socket.IO and REST CORS; `["*"]` allows any.
+    pub cors_origins: Vec<String>,
+    pub jwt_key: JwtKey,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub redis_url: Option<String>,
+    pub upload_dir: PathBuf,
+    pub storage_url: Option<String>,
+    pub max_upload_bytes: u64,
+    pub chat_retention: Duration,
+    pub platform_api_key: String,
+    pub rate_limits: RateLimits,
+    /// Largest Socket.IO / Engine.IO message accepted, in bytes.
+    pub max_socket_payload: u64,
+    pub demo: bool,
+    /// Folder with the built web client, served at `/` (the demo).
+    pub web_dir: Option<PathBuf>,
+}
+
+/// Reads variables; a trait so tests can feed a map instead of the process environment.
+pub trait Env {
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn get(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Env for std::collections::HashMap<String, String> {
+    fn get(&self, key: &str) -> Option<String> {
+        self.get(key).cloned()
+    }
+}
+
+impl<const N: usize> Env for [(&str, &str); N] {
+    fn get(&self, key: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(
+    env: &dyn Env,
+    var: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match env.get(var) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| bad(var, format!("not a valid number: {v:?}"))),
+    }
+}
+
+/// `0`, `90` (seconds), or a human duration such as `30s`, `15m`, `24h`, `7d`.
+pub fn parse_duration(var: &'static str, v: &str) -> Result<Duration, ConfigError> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(v).map_err(|e| bad(var, format!("not a duration ({e}): {v:?}")))
+}
+
+fn duration(env: &dyn Env, var: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+    env.get(var)
+        .map_or(Ok(default), |v| parse_duration(var, &v))
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `DATABASE_URL`, else the seed's `DB_HOST/DB_USER/DB_PASSWORD/DB_NAME` (MySQL/MariaDB), else
+/// an SQLite file under `./data`.
+pub fn database_url(env: &dyn Env) -> Result<String, ConfigError> {
+    if let Some(url) = env.get("DATABASE_URL") {
+        omw_storage::Backend::from_url(&url).map_err(|e| bad("DATABASE_URL", e.to_string()))?;
+        return Ok(url);
+    }
+    if let Some(host) = env.get("DB_HOST") {
+        let user = env
+            .get("DB_USER")
+            .ok_or_else(|| bad("DB_USER", "required with DB_HOST"))?;
+        let name = env
+            .get("DB_NAME")
+            .ok_or_else(|| bad("DB_NAME", "required with DB_HOST"))?;
+        let password = env.get("DB_PASSWORD").unwrap_or_default();
+        let port = parse_num(env, "DB_PORT", 3306u16)?;
+        let auth = if password.is_empty() {
+            percent_encode(&user)
+        } else {
+            format!("{}:{}", percent_encode(&user), percent_encode(&password))
+        };
+        return Ok(format!(
+            "mysql://{auth}@{host}:{port}/{}",
+            percent_encode(&name)
+        ));
+    }
+    Ok("sqlite://./data/omw-chat.db".to_string())
+}
+
+fn random_secret() -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Config {
+    pub fn from_env(demo: bool) -> Result<Config, ConfigError> {
+        Self::load(&ProcessEnv, demo)
+    }
+
+    pub fn load(env: &dyn Env, demo: bool) -> Result<Config, ConfigError> {
+        let port = parse_num(env, "PORT", 5001u16)?;
+        let host = parse_num(env, "HOST", IpAddr::from([0, 0, 0, 0]))?;
+
+        let jwt_key = match (env.get("JWT_PUBLIC_KEY_FILE"), env.get("JWT_SECRET")) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "JWT_PUBLIC_KEY_FILE",
+                    "set either JWT_SECRET or JWT_PUBLIC_KEY_FILE, not both",
+                ));
+            }
+            (Some(path), None) => {
+                let pem = std::fs::read(&path)
+                    .map_err(|e| bad("JWT_PUBLIC_KEY_FILE", format!("{path}: {e}")))?;
+                crate::auth::jwt::check_public_key(&pem)
+                    .map_err(|e| bad("JWT_PUBLIC_KEY_FILE", e))?;
+                JwtKey::PublicKeyPem(pem)
+            }
+            (None, Some(secret)) => JwtKey::Secret(secret.into_bytes()),
+            (None, None) if demo => JwtKey::Secret(random_secret().into_bytes()),
+            (None, None) => return Err(bad("JWT_SECRET", "required (or JWT_PUBLIC_KEY_FILE)")),
+        };
+
+        let platform_api_key = match env.get("PLATFORM_API_KEY") {
+            Some(k) if k.len() < 16 => {
+                return Err(bad("PLATFORM_API_KEY", "must be at least 16 characters"));
+            }
+            Some(k) => k,
+            None if demo => random_secret(),
+            None => return Err(bad("PLATFORM_API_KEY", "required")),
+        };
+
+        let cors_origins = match env.get("SOCKET_CORS_ORIGIN") {
+            Some(list) => {
+                let origins: Vec<String> = list
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect();
+                for o in &origins {
+                    if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
+                        return Err(bad("SOCKET_CORS_ORIGIN", format!("not an origin: {o:?}")));
+                    }
+                }
+                origins
+            }
+            None => vec![
+                format!("http://localhost:{port}"),
+                format!("http://127.0.0.1:{port}"),
+                "http://localhost:3000".to_string(),
+            ],
+        };
+
+        let max_upload_bytes = parse_num(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024u64)?;
+        if max_upload_bytes == 0 {
+            return Err(bad("MAX_UPLOAD_BYTES", "must be positive"));
+        }
+        let db_max_connections = parse_num(env, "DB_MAX_CONNECTIONS", 10u32)?;
+        if db_max_connections == 0 {
+            return Err(bad("DB_MAX_CONNECTIONS", "must be positive"));
+        }
+        let messages = parse_num(env, "RATE_LIMIT_MESSAGES", 20u32)?;
+        let events = parse_num(env, "RATE_LIMIT_EVENTS", 120u32)?;
+        if messages == 0 {
+            return Err(bad("RATE_LIMIT_MESSAGES", "must be positive"));
+        }
+        if events == 0 {
+            return Err(bad("RATE_LIMIT_EVENTS", "must be positive"));
+        }
+        let rate_limits = RateLimits {
+            messages,
+            messages_window: duration(env, "RATE_LIMIT_WINDOW", Duration::from_secs(10))?,
+            events,
+            events_window: duration(env, "RATE_LIMIT_EVENTS_WINDOW", Duration::from_secs(10))?,
+        };
+
+        let data_dir = PathBuf::from("./data");
+        Ok(Config {
+            host,
+            port,
+            cors_origins,
+            jwt_key,
+            jwt_issuer: env.get("JWT_ISSUER"),
+            jwt_audience: env.get("JWT_AUDIENCE"),
+            database_url: database_url(env)?,
+            db_max_connections,
+            redis_url: env.get("REDIS_URL"),
+            upload_dir: env
+                .get("UPLOAD_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("uploads")),
+            storage_url: env.get("STORAGE_URL"),
+            max_upload_bytes,
+            chat_retention: duration(env, "CHAT_RETENTION", Duration::ZERO)?,
+            platform_api_key,
+            rate_limits,
+            max_socket_payload: parse_num(env, "MAX_SOCKET_PAYLOAD_BYTES", 64 * 1024u64)?,
+            demo,
+            web_dir: env.get("WEB_DIR").map(PathBuf::from),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_secret_names_the_variable() {
+        let e = Config::load(&[("PLATFORM_API_KEY", "0123456789abcdef")], false).unwrap_err();
+        assert_eq!(e.var, "JWT_SECRET");
+        assert!(e.to_string().starts_with("configuration: JWT_SECRET:"));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let base = [
+            ("JWT_SECRET", "s"),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ("PORT", "eighty"),
+        ];
+        assert_eq!(Config::load(&base, false).unwrap_err().var, "PORT");
+        let base = [
+            ("JWT_SECRET", "s"),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ("CHAT_RETENTION", "soon"),
+        ];
+        assert_eq!(
+            Config::load(&base, false).unwrap_err().var,
+            "CHAT_RETENTION"
+        );
+        let base = [
+            ("JWT_SECRET", "s"),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ("DATABASE_URL", "oracle://x"),
+        ];
+        assert_eq!(Config::load(&base, false).unwrap_err().var, "DATABASE_URL");
+        let base = [("JWT_SECRET", "s"), ("PLATFORM_API_KEY", "short")];
+        assert_eq!(
+            Config::load(&base, false).unwrap_err().var,
+            "PLATFORM_API_KEY"
+        );
+    }
+
+    #[test]
+    fn demo_needs_no_secrets() {
+        let c = Config::load(&[("X", "y")], true).unwrap();
+        assert!(matches!(c.jwt_key, JwtKey::Secret(_)));
+        assert_eq!(c.port, 5001);
+        assert_eq!(c.chat_retention, Duration::ZERO);
+        assert!(c.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn seed_db_variables_select_mysql() {
+        let env = [
+            ("DB_HOST", "db"),
+            ("DB_USER", "omw"),
+            ("DB_PASSWORD", "p@ss"),
+            ("DB_NAME", "omw_database"),
+        ];
+        assert_eq!(
+            database_url(&env).unwrap(),
+            "mysql://omw:p%40ss@db:3306/omw_database"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("X", "0").unwrap(), Duration::ZERO);
+        assert_eq!(
+            parse_duration("X", "15m").unwrap(),
+            Duration::from_secs(900)
+        );
+        assert_eq!(
+            parse_duration("X", "7d").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! Starting and stopping the server.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+use crate::{
+    auth::jwt::JwtVerifier,
+    config::Config,
+    files::Files,
+    http,
+    service::{self, ChatService, NoopNotifier},
+    state::AppState,
+};
+
+/// A running server: its address, and the means to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    join: JoinHandle<std::io::Result<()>>,
+    sweeper: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stop accepting, finish in-flight requests, and return.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.join).await;
+        self.sweeper.abort();
+    }
+
+    /// Wait until the server stops by itself (a signal).
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let res = (&mut self.join).await;
+        self.sweeper.abort();
+        res.context("server task")?.context("server")
+    }
+}
+
+/// Open the database (migrating it), then serve on `config.host:config.port` (port 0 picks a
+/// free one). `shutdown_on_signal` makes SIGTERM/Ctrl-C stop it gracefully.
+pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<Running> {
+    let store = omw_storage::open(&config.database_url, config.db_max_connections)
+        .await
+        .with_context(|| format!("opening the database ({})", redact(&config.database_url)))?;
+    store.migrate().await.context("migrating the database")?;
+    let files = Files::local(&config.upload_dir)
+        .with_context(|| format!("UPLOAD_DIR {}", config.upload_dir.display()))?;
+    let jwt = JwtVerifier::new(&config).map_err(|e| anyhow::anyhow!("JWT key: {e}"))?;
+    let chats = Arc::new(ChatService::new(
+        store,
+        files,
+        Arc::new(NoopNotifier),
+        config.chat_retention,
+    ));
+    let sweep_every = config
+        .chat_retention
+        .clamp(Duration::from_secs(1), Duration::from_secs(30));
+    let sweeper = service::sweeper::spawn(chats.clone(), sweep_every);
+
+    let mut state = AppState {
+        config: Arc::new(config.clone()),
+        jwt: Arc::new(jwt),
+        chats,
+        demo: None,
+    };
+    if config.demo {
+        state.demo = Some(Arc::new(
+            http::demo::seed(&state).await.context("seeding the demo")?,
+        ));
+    }
+    let app = http::router(state.clone());
+
+    let listener = TcpListener::bind((config.host, config.port))
+        .await
+        .with_context(|| format!("binding {}:{}", config.host, config.port))?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let join = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            if shutdown_on_signal {
+                tokio::select! {
+                    _ = stop_rx => {}
+                    _ = signal() => tracing::info!("shutting down"),
+                }
+            } else {
+                let _ = stop_rx.await;
+            }
+        })
+        .await
+    });
+    tracing::info!(%addr, database = state.chats.store.backend().as_str(), demo = config.demo, "omw-chat listening");
+    Ok(Running {
+        addr,
+        state,
+        stop: Some(stop_tx),
+        join,
+        sweeper,
+    })
+}
+
+async fn signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// A database URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,47 @@
+//! Applying the platform's booking updates.
+
+use omw_domain::{BookingUpdate, time::now_millis};
+use omw_storage::AppliedBooking;
+
+use super::ChatService;
+use crate::error::ApiError;
+
+impl ChatService {
+    /// Upsert a booking as the platform says it is now; open, annotate or close its chat and
+    /// tell the participants. With zero retention a closed chat is deleted before this returns.
+    pub async fn apply_booking(
+        &self,
+        booking_id: &str,
+        update: BookingUpdate,
+    ) -> Result<AppliedBooking, ApiError> {
+        let now = now_millis();
+        let retention_ms = i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
+        let mut applied = self
+            .store
+            .apply_booking(booking_id, update, now, now.saturating_add(retention_ms))
+            .await?;
+        if let Some(chat) = &applied.chat {
+            if applied.opened {
+                self.notifier.chat_opened(chat);
+            }
+            if !applied.messages.is_empty() {
+                self.notifier.new_messages(chat, &applied.messages);
+            }
+            if let Some(reason) = applied.closed {
+                self.notifier.chat_closed(chat, reason);
+                if self.retention.is_zero() {
+                    // The seed deletes at once; the queue row makes it durable if this fails.
+                    if let Err(e) = self.purge_chat(&chat.id).await {
+                        tracing::warn!(chat_id = %chat.id, error = %e, "purge failed; the sweeper will retry");
+                        self.sweeper.wake();
+                    } else {
+                        applied.chat = None;
+                    }
+                } else {
+                    self.sweeper.wake();
+                }
+            }
+        }
+        Ok(applied)
+    }
+}

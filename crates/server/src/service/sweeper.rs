@@ -1,0 +1,77 @@
+//! The retention sweeper: deletes closed chats whose time has come, files first.
+//!
+//! Driven from the database's deletion queue, so a restart between closing and deleting
+//! finishes the job; every step is idempotent.
+
+use std::{sync::Arc, time::Duration};
+
+use omw_domain::time::now_millis;
+use tokio::sync::Notify;
+
+use super::ChatService;
+use crate::error::ApiError;
+
+/// Wakes the sweeper early (a chat just closed).
+#[derive(Clone, Default)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+const BATCH: u32 = 100;
+
+impl ChatService {
+    /// Delete one chat: its files, then its rows (which also dequeues it).
+    pub async fn purge_chat(&self, chat_id: &str) -> Result<(), ApiError> {
+        for key in self.store.chat_file_keys(chat_id).await? {
+            self.files.delete(&key).await.map_err(|e| {
+                tracing::warn!(chat_id, key, error = %e, "file delete failed");
+                ApiError::new(
+                    crate::error::ErrorCode::Unavailable,
+                    "file storage unavailable",
+                )
+            })?;
+        }
+        self.store.purge_chat(chat_id).await?;
+        tracing::info!(chat_id, "chat deleted");
+        Ok(())
+    }
+
+    /// Delete every chat that is due now. Returns how many were deleted.
+    pub async fn sweep_once(&self) -> Result<usize, ApiError> {
+        let mut done = 0;
+        loop {
+            let due = self.store.due_deletions(now_millis(), BATCH).await?;
+            let n = due.len();
+            for chat_id in due {
+                self.purge_chat(&chat_id).await?;
+                done += 1;
+            }
+            if n < BATCH as usize {
+                return Ok(done);
+            }
+        }
+    }
+}
+
+/// Run the sweeper until the process ends: at start (work left by a previous run), every
+/// `interval`, and whenever woken.
+pub fn spawn(service: Arc<ChatService>, interval: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = service.sweep_once().await {
+                tracing::warn!(error = %e, "retention sweep failed; retrying later");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = service.sweeper.0.notified() => {
+                    // Let a burst of closings settle into one sweep.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    })
+}

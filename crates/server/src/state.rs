@@ -1,0 +1,13 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use crate::{auth::jwt::JwtVerifier, config::Config, service::ChatService};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub jwt: Arc<JwtVerifier>,
+    pub chats: Arc<ChatService>,
+    pub demo: Option<Arc<crate::http::demo::DemoState>>,
+}

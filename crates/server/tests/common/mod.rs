@@ -1,0 +1,124 @@
+//! Shared fixtures: a real server on a loopback port over a throwaway database, and an HTTP
+//! client that speaks its API.
+#![allow(dead_code)]
+
+use std::{collections::HashMap, sync::Arc};
+
+use omw_chat::{
+    config::Config,
+    server::{self, Running},
+};
+use omw_domain::Role;
+use omw_testkit::TestDb;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "test-secret-0123456789abcdef0123";
+pub const PLATFORM_KEY: &str = "platform-key-0123456789";
+
+pub struct TestServer {
+    pub running: Option<Running>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub db: Arc<TestDb>,
+    pub _upload_dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start(db: Arc<TestDb>) -> TestServer {
+        Self::start_with(db, &[]).await
+    }
+
+    /// Start with extra environment settings on top of the test defaults.
+    pub async fn start_with(db: Arc<TestDb>, extra: &[(&str, &str)]) -> TestServer {
+        let uploads = tempfile::tempdir().unwrap();
+        let mut env: HashMap<String, String> = [
+            ("HOST", "127.0.0.1"),
+            ("PORT", "0"),
+            ("JWT_SECRET", SECRET),
+            ("PLATFORM_API_KEY", PLATFORM_KEY),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        env.insert("DATABASE_URL".into(), db.url.clone());
+        env.insert("UPLOAD_DIR".into(), uploads.path().display().to_string());
+        for (k, v) in extra {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::load(&env, false).expect("config");
+        let running = server::start(config, false).await.expect("server starts");
+        let base = format!("http://{}", running.addr);
+        TestServer {
+            running: Some(running),
+            base,
+            http: reqwest::Client::new(),
+            db,
+            _upload_dir: uploads,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn token(&self, sub: &str, role: Role) -> String {
+        let r = self.running.as_ref().unwrap();
+        r.state
+            .jwt
+            .mint(&r.state.config, sub, role, Some(sub), 3600)
+            .unwrap()
+    }
+
+    /// Send a request with an optional Bearer token and JSON body; returns status and JSON.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// The platform says booking `id` is now `status` (customer c1/Alice, worker w1/Bob).
+    pub async fn put_booking(&self, id: &str, status: &str) -> (StatusCode, Value) {
+        let worker = if status == "requested" {
+            Value::Null
+        } else {
+            json!({ "id": "w1", "name": "Bob" })
+        };
+        let body = json!({ "customer": { "id": "c1", "name": "Alice" }, "worker": worker, "status": status });
+        self.call(
+            Method::PUT,
+            &format!("/api/v1/platform/bookings/{id}"),
+            Some(PLATFORM_KEY),
+            Some(body),
+        )
+        .await
+    }
+}
+
+/// The `error.code` of an error body.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no code>")
+}
