@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod files;
 pub mod http;
+pub mod realtime;
 pub mod server;
 pub mod service;
 pub mod state;

@@ -77,15 +77,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
             init_tracing();
             if demo {
                 std::fs::create_dir_all("./data").ok();
-                let running = omw_chat::server::start(config, true).await?;
+            }
+            let running = omw_chat::server::start(config, true).await?;
+            // A stable line for people and for tools that start the server on port 0.
+            println!("omw-chat listening on http://{}", running.addr);
+            if demo {
                 println!(
                     "omw-chat demo: open http://localhost:{}/",
                     running.addr.port()
                 );
-                running.wait().await
-            } else {
-                omw_chat::server::start(config, true).await?.wait().await
             }
+            running.wait().await
         }
         Command::Migrate => {
             let url = omw_chat::config::database_url(&omw_chat::config::ProcessEnv)?;

@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use socketioxide::SocketIo;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 use crate::{
@@ -10,7 +11,8 @@ use crate::{
     config::Config,
     files::Files,
     http,
-    service::{self, ChatService, NoopNotifier},
+    realtime::{self, Presence, Realtime, SocketNotifier, Typing},
+    service::{self, ChatService},
     state::AppState,
 };
 
@@ -18,25 +20,26 @@ use crate::{
 pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
+    pub io: SocketIo,
     stop: Option<oneshot::Sender<()>>,
     join: JoinHandle<std::io::Result<()>>,
-    sweeper: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
 }
 
 impl Running {
-    /// Stop accepting, finish in-flight requests, and return.
+    /// Stop gracefully: finish queued writes, close sockets, stop accepting, return.
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.join).await;
-        self.sweeper.abort();
+        self.background.iter().for_each(JoinHandle::abort);
     }
 
-    /// Wait until the server stops by itself (a signal).
+    /// Wait until the server stops by itself (SIGTERM / Ctrl-C).
     pub async fn wait(mut self) -> anyhow::Result<()> {
         let res = (&mut self.join).await;
-        self.sweeper.abort();
+        self.background.iter().for_each(JoinHandle::abort);
         res.context("server task")?.context("server")
     }
 }
@@ -44,28 +47,48 @@ impl Running {
 /// Open the database (migrating it), then serve on `config.host:config.port` (port 0 picks a
 /// free one). `shutdown_on_signal` makes SIGTERM/Ctrl-C stop it gracefully.
 pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<Running> {
+    http::metrics::install();
     let store = omw_storage::open(&config.database_url, config.db_max_connections)
         .await
         .with_context(|| format!("opening the database ({})", redact(&config.database_url)))?;
     store.migrate().await.context("migrating the database")?;
     let files = Files::local(&config.upload_dir)
         .with_context(|| format!("UPLOAD_DIR {}", config.upload_dir.display()))?;
-    let jwt = JwtVerifier::new(&config).map_err(|e| anyhow::anyhow!("JWT key: {e}"))?;
-    let chats = Arc::new(ChatService::new(
-        store,
-        files,
-        Arc::new(NoopNotifier),
-        config.chat_retention,
-    ));
+    let jwt = Arc::new(JwtVerifier::new(&config).map_err(|e| anyhow::anyhow!("JWT key: {e}"))?);
+    let config = Arc::new(config);
+
+    let (sio_layer, io) = realtime::layer(&config);
+    let typing = Arc::new(Typing::default());
+    let notifier = Arc::new(SocketNotifier {
+        io: io.clone(),
+        typing: typing.clone(),
+    });
+    let chats = Arc::new(ChatService::new(store, files, notifier, &config));
+    realtime::register(Arc::new(Realtime {
+        io: io.clone(),
+        chats: chats.clone(),
+        jwt: jwt.clone(),
+        config: config.clone(),
+        presence: Arc::new(Presence::default()),
+        typing,
+    }));
+
     let sweep_every = config
         .chat_retention
         .clamp(Duration::from_secs(1), Duration::from_secs(30));
-    let sweeper = service::sweeper::spawn(chats.clone(), sweep_every);
+    let mut background = vec![service::sweeper::spawn(chats.clone(), sweep_every)];
+    let limits_chats = chats.clone();
+    background.push(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            limits_chats.limits.forget_idle();
+        }
+    }));
 
     let mut state = AppState {
-        config: Arc::new(config.clone()),
-        jwt: Arc::new(jwt),
-        chats,
+        config: config.clone(),
+        jwt,
+        chats: chats.clone(),
         demo: None,
     };
     if config.demo {
@@ -73,13 +96,16 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
             http::demo::seed(&state).await.context("seeding the demo")?,
         ));
     }
-    let app = http::router(state.clone());
+    let app = http::router(state.clone())
+        .layer(sio_layer)
+        .layer(http::cors(&config));
 
     let listener = TcpListener::bind((config.host, config.port))
         .await
         .with_context(|| format!("binding {}:{}", config.host, config.port))?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let sio = io.clone();
     let join = tokio::spawn(async move {
         axum::serve(
             listener,
@@ -94,6 +120,10 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
             } else {
                 let _ = stop_rx.await;
             }
+            // Finish acknowledged-to-be writes, then close the sockets: axum's graceful
+            // shutdown does not wait for WebSockets by itself.
+            let _ = tokio::time::timeout(Duration::from_secs(10), chats.writer.drain()).await;
+            sio.close().await;
         })
         .await
     });
@@ -101,9 +131,10 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     Ok(Running {
         addr,
         state,
+        io,
         stop: Some(stop_tx),
         join,
-        sweeper,
+        background,
     })
 }
 

@@ -1,7 +1,10 @@
 //! Request extractors that refuse with the SPEC's error shape.
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, rejection::JsonRejection},
+    extract::{
+        FromRequest, FromRequestParts,
+        rejection::{JsonRejection, QueryRejection},
+    },
     http::{StatusCode, request::Parts},
 };
 use omw_domain::Principal;
@@ -24,6 +27,17 @@ impl From<JsonRejection> for ApiError {
         } else {
             ApiError::invalid(r.body_text())
         }
+    }
+}
+
+/// `axum::extract::Query`, but bad parameters are `invalid_payload`.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct QueryParams<T>(pub T);
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::invalid(r.body_text())
     }
 }
 

@@ -1,24 +1,62 @@
-//! The HTTP side: REST API, platform API, health, demo. Thin: parse, call the service, map.
+//! The HTTP side: REST API, platform API, health, metrics, demo. Thin: parse, call the
+//! service, map errors.
 
+mod chats;
 pub mod demo;
 mod extract;
 mod health;
+pub mod metrics;
 mod platform;
 
-use axum::{Router, extract::DefaultBodyLimit};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, Method},
+};
+use tower_http::{
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+};
 
-use crate::{error::ApiError, state::AppState};
+use crate::{config::Config, error::ApiError, state::AppState};
 
 pub use extract::{AuthUser, JsonBody};
 
 /// JSON bodies are small; uploads have their own limit.
 const JSON_BODY_LIMIT: usize = 64 * 1024;
 
+/// REST CORS uses the same origin list as the Socket.IO handshake.
+pub fn cors(config: &Config) -> CorsLayer {
+    let origin = if config.cors_origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            config
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::OPTIONS])
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(platform::routes())
-        .fallback(|| async { ApiError::not_found("no such endpoint") });
-    let mut app = Router::new().nest("/api/v1", api).merge(health::routes());
+        .merge(chats::routes())
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(CompressionLayer::new());
+    let mut app = Router::new()
+        .nest("/api/v1", api)
+        .merge(health::routes())
+        .merge(metrics::routes());
     if state.demo.is_some() {
         app = app.merge(demo::routes());
     }

@@ -21,20 +21,22 @@ impl ChatService {
             .apply_booking(booking_id, update, now, now.saturating_add(retention_ms))
             .await?;
         if let Some(chat) = &applied.chat {
+            self.refresh_cached(Some(chat), &chat.id);
             if applied.opened {
-                self.notifier.chat_opened(chat);
+                self.notifier.chat_opened(chat).await;
             }
             if !applied.messages.is_empty() {
-                self.notifier.new_messages(chat, &applied.messages);
+                self.notifier.new_messages(chat, &applied.messages).await;
             }
             if let Some(reason) = applied.closed {
-                self.notifier.chat_closed(chat, reason);
+                self.notifier.chat_closed(chat, reason).await;
                 if self.retention.is_zero() {
                     // The seed deletes at once; the queue row makes it durable if this fails.
                     if let Err(e) = self.purge_chat(&chat.id).await {
                         tracing::warn!(chat_id = %chat.id, error = %e, "purge failed; the sweeper will retry");
                         self.sweeper.wake();
                     } else {
+                        self.refresh_cached(None, &chat.id);
                         applied.chat = None;
                     }
                 } else {

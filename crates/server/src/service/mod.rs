@@ -1,17 +1,21 @@
 //! The service layer: what Socket.IO handlers and REST handlers both call. It asks the domain,
 //! writes through the store, and tells connected clients through a [`Notifier`].
 
+pub mod chats;
 mod lifecycle;
+pub mod limits;
 pub mod notifier;
 pub mod sweeper;
+pub mod writer;
 
 use std::{sync::Arc, time::Duration};
 
-use omw_storage::Store;
+use omw_domain::Chat;
+use omw_storage::{Backend, Store};
 
 pub use notifier::{NoopNotifier, Notifier};
 
-use crate::files::Files;
+use crate::{config::Config, files::Files};
 
 pub struct ChatService {
     pub store: Arc<dyn Store>,
@@ -19,6 +23,10 @@ pub struct ChatService {
     pub notifier: Arc<dyn Notifier>,
     pub retention: Duration,
     pub sweeper: sweeper::Wake,
+    pub writer: writer::Writer,
+    pub limits: limits::Limits,
+    /// Chats by id, for authorizing frequent events without a database round trip.
+    cache: moka::sync::Cache<String, Chat>,
 }
 
 impl ChatService {
@@ -26,14 +34,25 @@ impl ChatService {
         store: Arc<dyn Store>,
         files: Files,
         notifier: Arc<dyn Notifier>,
-        retention: Duration,
+        config: &Config,
     ) -> Self {
+        // SQLite has one writer; server databases commit independent chats in parallel.
+        let shards = match store.backend() {
+            Backend::Sqlite => 1,
+            _ => (config.db_max_connections / 2).clamp(1, 8) as usize,
+        };
         ChatService {
+            writer: writer::Writer::spawn(store.clone(), notifier.clone(), shards),
             store,
             files,
             notifier,
-            retention,
+            retention: config.chat_retention,
             sweeper: sweeper::Wake::default(),
+            limits: limits::Limits::new(&config.rate_limits),
+            cache: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
         }
     }
 }

@@ -1,0 +1,326 @@
+//! The client → server events of SPEC §4, each answered through its acknowledgement.
+
+use std::{future::Future, sync::Arc};
+
+use omw_domain::{ClientMessage, Principal};
+use serde::{Deserialize, de::DeserializeOwned};
+use serde_json::{Value, json};
+use socketioxide::extract::{AckSender, SocketRef, TryData};
+
+use super::{
+    Realtime, chat_room,
+    session::{Session, Ticket},
+    typing::Change,
+};
+use crate::{
+    error::ApiError,
+    service::{chats::PageQuery, limits::user_key},
+};
+
+type Reply = Result<Value, ApiError>;
+
+/// `{ ok: true, ...data }` or `{ ok: false, error }`.
+fn ack_body(reply: Reply) -> Value {
+    match reply {
+        Ok(Value::Object(mut map)) => {
+            map.insert("ok".into(), Value::Bool(true));
+            Value::Object(map)
+        }
+        Ok(_) => json!({ "ok": true }),
+        Err(e) => {
+            metrics::counter!("omw_errors_total", "code" => e.code.as_str()).increment(1);
+            json!({ "ok": false, "error": e })
+        }
+    }
+}
+
+fn parse<T: DeserializeOwned>(data: Result<Value, impl std::fmt::Display>) -> Result<T, ApiError> {
+    let value = data.map_err(|e| ApiError::invalid(format!("payload: {e}")))?;
+    serde_json::from_value(value).map_err(|e| ApiError::invalid(format!("payload: {e}")))
+}
+
+/// Register one event: in socket order (see `Session::turn`), rate limited, acked.
+fn on<F, Fut>(rt: &Arc<Realtime>, s: &SocketRef, event: &'static str, handler: F)
+where
+    F: Fn(Arc<Realtime>, SocketRef, Arc<Session>, Result<Value, String>) -> Fut
+        + Send
+        + Sync
+        + Clone
+        + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    let rt = rt.clone();
+    s.on(
+        event,
+        move |s: SocketRef, ack: AckSender, ticket: Ticket, TryData(data): TryData<Value>| {
+            let rt = rt.clone();
+            let handler = handler.clone();
+            async move {
+                let Some(session) = Session::of(&s) else {
+                    return;
+                };
+                let _turn = session.turn(ticket).await;
+                let started = std::time::Instant::now();
+                let reply = match rt.chats.limits.event(&session.principal) {
+                    Err(e) => Err(e),
+                    Ok(()) => {
+                        handler(
+                            rt.clone(),
+                            s.clone(),
+                            session,
+                            data.map_err(|e| e.to_string()),
+                        )
+                        .await
+                    }
+                };
+                metrics::histogram!("omw_ack_seconds", "event" => event)
+                    .record(started.elapsed().as_secs_f64());
+                let _ = ack.send(&ack_body(reply));
+            }
+        },
+    );
+}
+
+pub fn register(rt: &Arc<Realtime>, s: &SocketRef) {
+    on(rt, s, "join_chat", join_chat);
+    on(rt, s, "leave_chat", leave_chat);
+    on(rt, s, "send_message", send_message);
+    on(rt, s, "load_messages", load_messages);
+    on(rt, s, "typing", typing);
+    on(rt, s, "mark_read", mark_read);
+    on(rt, s, "refresh_token", refresh_token);
+}
+
+#[derive(Deserialize)]
+struct JoinChat {
+    chat_id: Option<String>,
+    booking_id: Option<String>,
+}
+
+async fn join_chat(
+    rt: Arc<Realtime>,
+    s: SocketRef,
+    session: Arc<Session>,
+    data: Result<Value, String>,
+) -> Reply {
+    let p: JoinChat = parse(data)?;
+    let who = &session.principal;
+    let chat = match (p.chat_id, p.booking_id) {
+        (Some(id), _) => rt.chats.chat_for(who, &id).await?,
+        (None, Some(b)) => rt.chats.chat_for_booking(who, &b).await?,
+        (None, None) => return Err(ApiError::invalid("chat_id or booking_id is required")),
+    };
+    let page = rt
+        .chats
+        .store
+        .load_messages(&chat.id, omw_storage::Page::Latest, 50)
+        .await?;
+    let reads = rt.chats.store.read_states(&chat.id).await?;
+    let read_of = |id: &str| {
+        reads
+            .iter()
+            .find(|r| r.user_id == id)
+            .map_or(0, |r| r.last_read_seq)
+    };
+    let participants: Vec<Value> = [
+        (&chat.customer, omw_domain::Role::Customer),
+        (&chat.worker, omw_domain::Role::Worker),
+    ]
+    .into_iter()
+    .map(|(party, role)| {
+        let (online, last_seen) = rt
+            .presence
+            .status(&format!("{}:{}", role.as_str(), party.id));
+        json!({
+            "id": party.id,
+            "role": role,
+            "name": party.name,
+            "online": online,
+            "last_seen": last_seen.map(omw_domain::time::rfc3339),
+            "last_read_seq": read_of(&party.id),
+        })
+    })
+    .collect();
+    // A closed chat can still be read until it is deleted, but has no live room.
+    if chat.is_active() {
+        s.join(chat_room(&chat.id));
+        session.set_joined(&chat.id, true);
+    }
+    Ok(
+        json!({ "chat": chat, "messages": page.messages, "has_more": page.has_more, "participants": participants }),
+    )
+}
+
+#[derive(Deserialize)]
+struct ChatRef {
+    chat_id: String,
+}
+
+async fn leave_chat(
+    rt: Arc<Realtime>,
+    s: SocketRef,
+    session: Arc<Session>,
+    data: Result<Value, String>,
+) -> Reply {
+    let p: ChatRef = parse(data)?;
+    rt.chats.member_chat(&session.principal, &p.chat_id).await?;
+    s.leave(chat_room(&p.chat_id));
+    session.set_joined(&p.chat_id, false);
+    let who = &session.principal;
+    if !rt
+        .typing
+        .clear_user(&user_key(who), std::slice::from_ref(&p.chat_id))
+        .is_empty()
+    {
+        emit_typing(&s, &p.chat_id, who, false).await;
+    }
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+struct SendMessage {
+    chat_id: String,
+    client_id: Option<String>,
+    kind: Option<String>,
+    body: Option<String>,
+    attachment_id: Option<String>,
+}
+
+async fn send_message(
+    rt: Arc<Realtime>,
+    s: SocketRef,
+    session: Arc<Session>,
+    data: Result<Value, String>,
+) -> Reply {
+    let p: SendMessage = parse(data)?;
+    let who = &session.principal;
+    let msg = ClientMessage {
+        client_id: p.client_id,
+        kind: p.kind,
+        body: p.body,
+        attachment_id: p.attachment_id,
+    };
+    let inserted = rt.chats.send_message(who, &p.chat_id, msg).await?;
+    // Sending ends typing.
+    if matches!(
+        rt.typing.set(&p.chat_id, &user_key(who), false),
+        Change::Stopped
+    ) {
+        emit_typing(&s, &p.chat_id, who, false).await;
+    }
+    Ok(json!({ "message": inserted.message }))
+}
+
+#[derive(Deserialize)]
+struct LoadMessages {
+    chat_id: String,
+    before_seq: Option<i64>,
+    after_seq: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn load_messages(
+    rt: Arc<Realtime>,
+    _: SocketRef,
+    session: Arc<Session>,
+    data: Result<Value, String>,
+) -> Reply {
+    let p: LoadMessages = parse(data)?;
+    let q = PageQuery {
+        before_seq: p.before_seq,
+        after_seq: p.after_seq,
+        limit: p.limit,
+    };
+    let page = rt
+        .chats
+        .load_messages(&session.principal, &p.chat_id, q)
+        .await?;
+    Ok(json!({ "messages": page.messages, "has_more": page.has_more }))
+}
+
+#[derive(Deserialize)]
+struct TypingEvent {
+    chat_id: String,
+    is_typing: bool,
+}
+
+pub async fn emit_typing(s: &SocketRef, chat_id: &str, who: &Principal, is_typing: bool) {
+    let payload = json!({ "chat_id": chat_id, "user_id": who.user_id, "is_typing": is_typing });
+    let _ = s.to(chat_room(chat_id)).emit("user_typing", &payload).await;
+}
+
+async fn typing(
+    rt: Arc<Realtime>,
+    s: SocketRef,
+    session: Arc<Session>,
+    data: Result<Value, String>,
+) -> Reply {
+    let p: TypingEvent = parse(data)?;
+    let who = session.principal.clone();
+    let chat = rt.chats.member_chat(&who, &p.chat_id).await?;
+    if !chat.is_active() {
+        return Err(ApiError::new(
+            crate::error::ErrorCode::ChatClosed,
+            "this chat is closed",
+        ));
+    }
+    let key = user_key(&who);
+    match rt.typing.set(&p.chat_id, &key, p.is_typing) {
+        Change::Started => {
+            emit_typing(&s, &p.chat_id, &who, true).await;
+            let (rt, s, chat_id) = (rt.clone(), s.clone(), p.chat_id.clone());
+            tokio::spawn(async move {
+                if rt.typing.clone().expire(chat_id.clone(), key).await {
+                    emit_typing(&s, &chat_id, &who, false).await;
+                }
+            });
+        }
+        Change::Stopped => emit_typing(&s, &p.chat_id, &who, false).await,
+        Change::None => {}
+    }
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+struct MarkRead {
+    chat_id: String,
+    up_to_seq: i64,
+}
+
+async fn mark_read(
+    rt: Arc<Realtime>,
+    _: SocketRef,
+    session: Arc<Session>,
+    data: Result<Value, String>,
+) -> Reply {
+    let p: MarkRead = parse(data)?;
+    let last_read_seq = rt
+        .chats
+        .mark_read(&session.principal, &p.chat_id, p.up_to_seq)
+        .await?;
+    Ok(json!({ "last_read_seq": last_read_seq }))
+}
+
+#[derive(Deserialize)]
+struct RefreshToken {
+    token: String,
+}
+
+async fn refresh_token(
+    rt: Arc<Realtime>,
+    _: SocketRef,
+    session: Arc<Session>,
+    data: Result<Value, String>,
+) -> Reply {
+    let p: RefreshToken = parse(data)?;
+    let v = rt.jwt.verify(&p.token)?;
+    if v.principal.user_id != session.principal.user_id
+        || v.principal.role != session.principal.role
+    {
+        return Err(ApiError::forbidden("the new token names another user"));
+    }
+    session
+        .expires_at_ms
+        .store(v.expires_at_ms, std::sync::atomic::Ordering::Release);
+    Ok(json!({ "expires_at": omw_domain::time::rfc3339(v.expires_at_ms) }))
+}

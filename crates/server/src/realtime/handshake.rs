@@ -1,0 +1,170 @@
+//! Connecting: Origin and JWT checks, the user's room, presence, and token expiry.
+
+use std::{sync::Arc, time::Duration};
+
+use omw_domain::{Principal, time::now_millis, time::rfc3339};
+use serde_json::{Value, json};
+use socketioxide::{
+    SocketIo,
+    extract::{SocketRef, TryData},
+    handler::ConnectHandler,
+};
+
+use super::{Realtime, events, principal_room, session::Session, user_room};
+use crate::{
+    auth::platform::bearer,
+    error::{ApiError, ErrorCode},
+    service::limits::user_key,
+};
+
+/// A refused handshake. Its text is the SPEC error code, which socket.io-client shows as
+/// `connect_error`'s `err.message`.
+#[derive(Debug)]
+pub struct Refusal(ErrorCode);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+fn origin_allowed(rt: &Realtime, origin: &str) -> bool {
+    let origin = origin.trim_end_matches('/');
+    rt.config
+        .cors_origins
+        .iter()
+        .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+}
+
+pub fn register(io: &SocketIo, rt: Arc<Realtime>) {
+    let mw_rt = rt.clone();
+    let authenticate = move |s: SocketRef, TryData(auth): TryData<Value>| {
+        let rt = mw_rt.clone();
+        async move {
+            let parts = s.req_parts();
+            // Cross-site WebSocket hijacking: a browser always says where the page came from.
+            // Clients that send no Origin (servers, mobile apps) are not browsers.
+            if let Some(origin) = parts.headers.get(axum::http::header::ORIGIN) {
+                let ok = origin.to_str().is_ok_and(|o| origin_allowed(&rt, o));
+                if !ok {
+                    metrics::counter!("omw_handshake_refused_total", "code" => "forbidden")
+                        .increment(1);
+                    return Err(Refusal(ErrorCode::Forbidden));
+                }
+            }
+            let from_auth = auth
+                .ok()
+                .and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_string));
+            let from_header = parts
+                .headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|h| h.to_str().ok())
+                .and_then(bearer)
+                .map(str::to_string);
+            let Some(token) = from_auth.or(from_header) else {
+                metrics::counter!("omw_handshake_refused_total", "code" => "unauthorized")
+                    .increment(1);
+                return Err(Refusal(ErrorCode::Unauthorized));
+            };
+            let verified = rt.jwt.verify(&token).map_err(|e| {
+                metrics::counter!("omw_handshake_refused_total", "code" => "unauthorized")
+                    .increment(1);
+                Refusal(e.code)
+            })?;
+            s.extensions
+                .insert(Session::new(verified.principal, verified.expires_at_ms));
+            Ok(())
+        }
+    };
+    let on_connect = move |s: SocketRef| {
+        let rt = rt.clone();
+        async move { connected(rt, s).await }
+    };
+    io.ns("/", on_connect.with(authenticate));
+}
+
+async fn connected(rt: Arc<Realtime>, s: SocketRef) {
+    let Some(session) = Session::of(&s) else {
+        let _ = s.disconnect();
+        return;
+    };
+    metrics::gauge!("omw_socket_connections").increment(1.0);
+    s.join(principal_room(&session.principal));
+    events::register(&rt, &s);
+
+    let drt = rt.clone();
+    let dsession = session.clone();
+    s.on_disconnect(move |s: SocketRef| {
+        let rt = drt.clone();
+        let session = dsession.clone();
+        async move { disconnected(rt, s, session).await }
+    });
+
+    if rt.presence.connected(&session.principal) {
+        broadcast_status(&rt, &session.principal, "online", now_millis()).await;
+    }
+    tokio::spawn(watch_expiry(s, session));
+}
+
+async fn disconnected(rt: Arc<Realtime>, s: SocketRef, session: Arc<Session>) {
+    metrics::gauge!("omw_socket_connections").decrement(1.0);
+    session.closed.notify_waiters();
+    let who = &session.principal;
+    for chat_id in rt.typing.clear_user(&user_key(who), &session.joined()) {
+        events::emit_typing(&s, &chat_id, who, false).await;
+    }
+    if let Some(last_seen) = rt.presence.disconnected(who) {
+        broadcast_status(&rt, who, "offline", last_seen).await;
+    }
+}
+
+/// Tell the users who share an active chat with `who` that their status changed.
+async fn broadcast_status(rt: &Realtime, who: &Principal, status: &str, last_seen: i64) {
+    let chats = match rt.chats.list_chats(who).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "presence: listing chats failed");
+            return;
+        }
+    };
+    let rooms: Vec<String> = chats
+        .iter()
+        .filter(|c| c.chat.is_active())
+        .map(|c| {
+            let other = c.chat.counterpart_of(who);
+            let role = match who.role {
+                omw_domain::Role::Customer => omw_domain::Role::Worker,
+                omw_domain::Role::Worker => omw_domain::Role::Customer,
+            };
+            user_room(role, other)
+        })
+        .collect();
+    if rooms.is_empty() {
+        return;
+    }
+    let payload =
+        json!({ "user_id": who.user_id, "status": status, "last_seen": rfc3339(last_seen) });
+    let _ = rt.io.to(rooms).emit("user_status_update", &payload).await;
+}
+
+/// Disconnect the socket when its token expires, unless `refresh_token` moved the expiry.
+async fn watch_expiry(s: SocketRef, session: Arc<Session>) {
+    loop {
+        let exp = session
+            .expires_at_ms
+            .load(std::sync::atomic::Ordering::Acquire);
+        let wait = u64::try_from(exp - now_millis()).unwrap_or(0);
+        if wait == 0 {
+            let err = ApiError::unauthorized("token expired");
+            let _ = s.emit("token_expired", &json!({ "error": err }));
+            // Give the event a moment to leave before the close.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = s.disconnect();
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+            _ = session.closed.notified() => return,
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Socket.IO (protocol v5) on socketioxide: handshake auth, rooms, events and pushes.
+//!
+//! Rooms: `user:{role}:{id}` (every socket of a user: pushes such as `chat_available`) and
+//! `chat:{id}` (sockets that joined a chat: `new_message`, `user_typing`, `messages_read`).
+
+mod events;
+mod handshake;
+mod notifier;
+mod presence;
+mod session;
+mod typing;
+
+use std::sync::Arc;
+
+use omw_domain::Principal;
+use socketioxide::{ParserConfig, SocketIo, TransportType, layer::SocketIoLayer};
+
+pub use notifier::SocketNotifier;
+pub use presence::Presence;
+pub use typing::Typing;
+
+use crate::{auth::jwt::JwtVerifier, config::Config, service::ChatService};
+
+pub fn chat_room(chat_id: &str) -> String {
+    format!("chat:{chat_id}")
+}
+
+pub fn user_room(role: omw_domain::Role, user_id: &str) -> String {
+    format!("user:{}:{user_id}", role.as_str())
+}
+
+pub fn principal_room(p: &Principal) -> String {
+    user_room(p.role, &p.user_id)
+}
+
+/// Everything the socket handlers need.
+pub struct Realtime {
+    pub io: SocketIo,
+    pub chats: Arc<ChatService>,
+    pub jwt: Arc<JwtVerifier>,
+    pub config: Arc<Config>,
+    pub presence: Arc<Presence>,
+    pub typing: Arc<Typing>,
+}
+
+/// The Socket.IO layer with explicit limits (no 64 MiB WebSocket defaults).
+pub fn layer(config: &Config) -> (SocketIoLayer, SocketIo) {
+    let max = usize::try_from(config.max_socket_payload).unwrap_or(64 * 1024);
+    SocketIo::builder()
+        .max_payload(config.max_socket_payload)
+        .ws_max_message_size(max)
+        .ws_max_frame_size(max)
+        .max_buffer_size(1024)
+        .transports([TransportType::Polling, TransportType::Websocket])
+        .with_parser(
+            ParserConfig::common()
+                .max_incoming_binary_buf_size(max)
+                .max_incoming_binaries(1),
+        )
+        .build_layer()
+}
+
+/// Register the namespace `/` with its handshake middleware and event handlers.
+pub fn register(rt: Arc<Realtime>) {
+    let io = rt.io.clone();
+    handshake::register(&io, rt);
+}

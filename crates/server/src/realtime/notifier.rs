@@ -1,0 +1,68 @@
+//! Pushes to connected clients, for the service layer.
+
+use async_trait::async_trait;
+use omw_domain::{Chat, CloseReason, Message, Role, time::rfc3339};
+use serde_json::json;
+use socketioxide::SocketIo;
+
+use super::{Typing, chat_room, user_room};
+use crate::service::Notifier;
+
+pub struct SocketNotifier {
+    pub io: SocketIo,
+    pub typing: std::sync::Arc<Typing>,
+}
+
+fn participant_rooms(chat: &Chat) -> [String; 2] {
+    [
+        user_room(Role::Customer, &chat.customer.id),
+        user_room(Role::Worker, &chat.worker.id),
+    ]
+}
+
+#[async_trait]
+impl Notifier for SocketNotifier {
+    async fn chat_opened(&self, chat: &Chat) {
+        let _ = self
+            .io
+            .to(participant_rooms(chat))
+            .emit("chat_available", &json!({ "chat": chat }))
+            .await;
+    }
+
+    async fn new_messages(&self, chat: &Chat, messages: &[Message]) {
+        for message in messages {
+            if let Err(e) = self
+                .io
+                .to(chat_room(&chat.id))
+                .emit("new_message", &json!({ "message": message }))
+                .await
+            {
+                tracing::debug!(error = %e, "new_message broadcast");
+            }
+        }
+    }
+
+    async fn chat_closed(&self, chat: &Chat, reason: CloseReason) {
+        let room = chat_room(&chat.id);
+        let [a, b] = participant_rooms(chat);
+        let payload =
+            json!({ "chat_id": chat.id, "booking_id": chat.booking_id, "reason": reason });
+        let _ = self
+            .io
+            .to([room.clone(), a, b])
+            .emit("chat_closed", &payload)
+            .await;
+        let _ = self.io.to(room.clone()).leave(room).await;
+        self.typing.clear_chat(&chat.id);
+    }
+
+    async fn messages_read(&self, chat: &Chat, user_id: &str, up_to_seq: i64, read_at: i64) {
+        let payload = json!({ "chat_id": chat.id, "user_id": user_id, "up_to_seq": up_to_seq, "read_at": rfc3339(read_at) });
+        let _ = self
+            .io
+            .to(chat_room(&chat.id))
+            .emit("messages_read", &payload)
+            .await;
+    }
+}

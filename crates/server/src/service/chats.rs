@@ -1,0 +1,188 @@
+//! Reading and writing chats on behalf of a participant. Socket.IO and REST both call these.
+
+use omw_domain::{Chat, ClientMessage, NewMessage, Principal, Sender, time::now_millis};
+use omw_storage::{ChatSummary, Inserted, MessagePage, Page};
+
+use super::ChatService;
+use crate::error::{ApiError, ErrorCode};
+
+/// Largest history page; the default when none is asked for.
+pub const MAX_PAGE: u32 = 100;
+pub const DEFAULT_PAGE: u32 = 50;
+
+/// Which page of history a client asked for.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PageQuery {
+    pub before_seq: Option<i64>,
+    pub after_seq: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn parse(self) -> Result<(Page, u32), ApiError> {
+        let limit = match self.limit {
+            None => DEFAULT_PAGE,
+            Some(l) if (1..=i64::from(MAX_PAGE)).contains(&l) => l as u32,
+            Some(_) => return Err(ApiError::invalid(format!("limit must be 1 to {MAX_PAGE}"))),
+        };
+        let page = match (self.before_seq, self.after_seq) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid("give before_seq or after_seq, not both"));
+            }
+            (Some(b), None) if b >= 1 => Page::Before(b),
+            (None, Some(a)) if a >= 0 => Page::After(a),
+            (None, None) => Page::Latest,
+            _ => {
+                return Err(ApiError::invalid(
+                    "before_seq must be ≥ 1 and after_seq ≥ 0",
+                ));
+            }
+        };
+        Ok((page, limit))
+    }
+}
+
+impl ChatService {
+    /// The chat, fresh from the database, if `who` takes part in it.
+    pub async fn chat_for(&self, who: &Principal, chat_id: &str) -> Result<Chat, ApiError> {
+        let chat = self
+            .store
+            .get_chat(chat_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("chat not found"))?;
+        chat.authorize(who)?;
+        self.cache.insert(chat.id.clone(), chat.clone());
+        Ok(chat)
+    }
+
+    pub async fn chat_for_booking(
+        &self,
+        who: &Principal,
+        booking_id: &str,
+    ) -> Result<Chat, ApiError> {
+        let chat = self
+            .store
+            .get_chat_by_booking(booking_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("this booking has no chat"))?;
+        chat.authorize(who)?;
+        self.cache.insert(chat.id.clone(), chat.clone());
+        Ok(chat)
+    }
+
+    /// The chat from the membership cache (participants never change; the database has the
+    /// last word on whether it is still open when writing).
+    pub async fn member_chat(&self, who: &Principal, chat_id: &str) -> Result<Chat, ApiError> {
+        match self.cache.get(chat_id) {
+            Some(chat) => {
+                chat.authorize(who)?;
+                Ok(chat)
+            }
+            None => self.chat_for(who, chat_id).await,
+        }
+    }
+
+    /// Forget a cached chat (its status changed).
+    pub fn refresh_cached(&self, chat: Option<&Chat>, chat_id: &str) {
+        match chat {
+            Some(c) => self.cache.insert(c.id.clone(), c.clone()),
+            None => self.cache.invalidate(chat_id),
+        }
+    }
+
+    pub async fn list_chats(&self, who: &Principal) -> Result<Vec<ChatSummary>, ApiError> {
+        Ok(self.store.list_chats(&who.user_id, who.role).await?)
+    }
+
+    pub async fn load_messages(
+        &self,
+        who: &Principal,
+        chat_id: &str,
+        q: PageQuery,
+    ) -> Result<MessagePage, ApiError> {
+        let (page, limit) = q.parse()?;
+        self.member_chat(who, chat_id).await?;
+        Ok(self.store.load_messages(chat_id, page, limit).await?)
+    }
+
+    /// Validate, authorize and store a message; resolves once it is durable.
+    pub async fn send_message(
+        &self,
+        who: &Principal,
+        chat_id: &str,
+        msg: ClientMessage,
+    ) -> Result<Inserted, ApiError> {
+        self.limits.message(who)?;
+        let valid = msg.validate()?;
+        let chat = self.member_chat(who, chat_id).await?;
+        if !chat.is_active() {
+            return Err(ApiError::new(ErrorCode::ChatClosed, "this chat is closed"));
+        }
+        let new = NewMessage {
+            id: uuid::Uuid::now_v7().to_string(),
+            chat_id: chat.id.clone(),
+            sender: Sender {
+                id: who.user_id.clone(),
+                role: who.role.into(),
+                name: chat.display_name(who),
+            },
+            kind: valid.kind,
+            body: valid.body,
+            attachment_id: valid.attachment_id,
+            client_id: Some(valid.client_id),
+            created_at: now_millis(),
+        };
+        let started = std::time::Instant::now();
+        let res = self.writer.write(chat, new).await;
+        metrics::histogram!("omw_message_store_seconds").record(started.elapsed().as_secs_f64());
+        match res {
+            Ok(ins) => {
+                if !ins.duplicate {
+                    metrics::counter!("omw_messages_total").increment(1);
+                }
+                Ok(ins)
+            }
+            Err(e) => {
+                if matches!(
+                    &e,
+                    omw_storage::StoreError::Domain(omw_domain::DomainError::ChatClosed)
+                ) {
+                    self.cache.invalidate(chat_id);
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Raise `who`'s read mark; tells the chat when it moved. Returns the stored mark.
+    pub async fn mark_read(
+        &self,
+        who: &Principal,
+        chat_id: &str,
+        up_to_seq: i64,
+    ) -> Result<i64, ApiError> {
+        let chat = self.member_chat(who, chat_id).await?;
+        if !chat.is_active() {
+            return Err(ApiError::new(ErrorCode::ChatClosed, "this chat is closed"));
+        }
+        if up_to_seq < 0 {
+            return Err(ApiError::invalid("up_to_seq must be ≥ 0"));
+        }
+        let now = now_millis();
+        let before = self.store.read_states(chat_id).await?;
+        let previous = before
+            .iter()
+            .find(|r| r.user_id == who.user_id)
+            .map_or(0, |r| r.last_read_seq);
+        let stored = self
+            .store
+            .mark_read(chat_id, &who.user_id, up_to_seq, now)
+            .await?;
+        if stored > previous {
+            self.notifier
+                .messages_read(&chat, &who.user_id, stored, now)
+                .await;
+        }
+        Ok(stored)
+    }
+}

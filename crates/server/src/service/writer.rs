@@ -1,0 +1,115 @@
+//! Group commit: messages from every connection are written in batches, one transaction per
+//! batch, and each sender is answered only after its batch committed.
+//!
+//! A chat always maps to the same shard, so its messages are stored and broadcast in the order
+//! they were enqueued. SQLite has one shard (one writer anyway); server databases several, so
+//! independent chats commit in parallel.
+
+use std::{
+    hash::{Hash, Hasher},
+    sync::Arc,
+    time::Instant,
+};
+
+use omw_domain::{Chat, NewMessage};
+use omw_storage::{Inserted, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+use super::Notifier;
+
+/// Most messages written in one transaction.
+const MAX_BATCH: usize = 512;
+/// Queue length per shard before senders wait (back-pressure instead of unbounded memory).
+const QUEUE: usize = 8192;
+
+struct Job {
+    chat: Chat,
+    message: NewMessage,
+    reply: oneshot::Sender<Result<Inserted, StoreError>>,
+}
+
+#[derive(Clone)]
+pub struct Writer {
+    shards: Arc<[mpsc::Sender<Job>]>,
+}
+
+impl Writer {
+    pub fn spawn(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>, shards: usize) -> Writer {
+        let senders: Vec<_> = (0..shards.max(1))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(QUEUE);
+                tokio::spawn(run(store.clone(), notifier.clone(), rx));
+                tx
+            })
+            .collect();
+        Writer {
+            shards: senders.into(),
+        }
+    }
+
+    /// Store a message; resolves once it is durable (or refused).
+    pub async fn write(&self, chat: Chat, message: NewMessage) -> Result<Inserted, StoreError> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        message.chat_id.hash(&mut h);
+        let shard = &self.shards[(h.finish() as usize) % self.shards.len()];
+        let (reply, rx) = oneshot::channel();
+        shard
+            .send(Job {
+                chat,
+                message,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::Unavailable("the server is shutting down".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+    }
+
+    /// Wait until every queued message is written (graceful shutdown).
+    pub async fn drain(&self) {
+        for shard in self.shards.iter() {
+            // A full queue round trip: once there is room for QUEUE more, the backlog is gone.
+            let _ = shard.reserve_many(shard.max_capacity()).await;
+        }
+    }
+}
+
+async fn run(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let started = Instant::now();
+        let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
+        let results = match store.insert_messages(batch).await {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = e.to_string();
+                let unavailable = matches!(e, StoreError::Unavailable(_));
+                jobs.iter()
+                    .map(|_| {
+                        Err(if unavailable {
+                            StoreError::Unavailable(msg.clone())
+                        } else {
+                            StoreError::Corrupt(msg.clone())
+                        })
+                    })
+                    .collect()
+            }
+        };
+        metrics::histogram!("omw_write_batch_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("omw_write_batch_size").record(jobs.len() as f64);
+        // Broadcast in seq order, then answer the senders.
+        let pairs: Vec<_> = jobs.drain(..).zip(results).collect();
+        for (job, result) in &pairs {
+            if let Ok(ins) = result
+                && !ins.duplicate
+            {
+                notifier
+                    .new_messages(&job.chat, std::slice::from_ref(&ins.message))
+                    .await;
+            }
+        }
+        for (job, result) in pairs {
+            let _ = job.reply.send(result);
+        }
+    }
+}
