@@ -277,7 +277,11 @@ impl Config {
             rate_limits,
             max_socket_payload: parse_num(env, "MAX_SOCKET_PAYLOAD_BYTES", 64 * 1024u64)?,
             demo,
-            web_dir: env.get("WEB_DIR").map(PathBuf::from),
+            // The demo serves the built web client; `./web/dist` from the repository root.
+            web_dir: env
+                .get("WEB_DIR")
+                .map(PathBuf::from)
+                .or_else(|| demo.then(|| PathBuf::from("web/dist"))),
         })
     }
 }

@@ -1,12 +1,30 @@
-//! Where uploaded files live: a local directory by default, any `object_store` backend later.
+//! Where uploaded files live: a local directory by default, any `object_store` backend (an
+//! S3-compatible bucket) when configured.
 
-use std::{path::Path, sync::Arc};
+use std::{ops::Range, path::Path, sync::Arc};
 
-use object_store::{ObjectStore, ObjectStoreExt, local::LocalFileSystem, path::Path as ObjectPath};
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use object_store::{
+    GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart, local::LocalFileSystem,
+    path::Path as ObjectPath,
+};
+use tokio::io::AsyncReadExt;
+
+/// Parts of at most this size are buffered while copying a file into storage (memory stays
+/// flat however large the file and however many uploads run at once).
+const CHUNK: usize = 256 * 1024;
 
 #[derive(Clone)]
 pub struct Files {
     store: Arc<dyn ObjectStore>,
+}
+
+/// A stored file being read back.
+pub struct Download {
+    pub size: u64,
+    pub range: Range<u64>,
+    pub body: BoxStream<'static, Result<Bytes, object_store::Error>>,
 }
 
 impl Files {
@@ -19,8 +37,59 @@ impl Files {
         })
     }
 
-    pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
-        &self.store
+    /// Copy a local file into storage, streaming.
+    pub async fn put_file(&self, key: &str, path: &Path) -> Result<(), object_store::Error> {
+        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK);
+        let mut f =
+            tokio::fs::File::open(path)
+                .await
+                .map_err(|e| object_store::Error::Generic {
+                    store: "upload",
+                    source: Box::new(e),
+                })?;
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = f
+                .read(&mut buf)
+                .await
+                .map_err(|e| object_store::Error::Generic {
+                    store: "upload",
+                    source: Box::new(e),
+                })?;
+            if n == 0 {
+                break;
+            }
+            writer.wait_for_capacity(2).await?;
+            writer.write(&buf[..n]);
+        }
+        writer.finish().await?;
+        Ok(())
+    }
+
+    pub async fn put_bytes(&self, key: &str, bytes: Vec<u8>) -> Result<(), object_store::Error> {
+        self.store
+            .put(&ObjectPath::from(key), bytes.into())
+            .await
+            .map(|_| ())
+    }
+
+    /// Read a file back, whole or a byte range of it.
+    pub async fn get(
+        &self,
+        key: &str,
+        range: Option<GetRange>,
+    ) -> Result<Download, object_store::Error> {
+        let opts = GetOptions {
+            range,
+            ..Default::default()
+        };
+        let res = self.store.get_opts(&ObjectPath::from(key), opts).await?;
+        Ok(Download {
+            size: res.meta.size,
+            range: res.range.clone(),
+            body: res.into_stream(),
+        })
     }
 
     /// Delete a file; one that is already gone counts as deleted (a resumed purge).

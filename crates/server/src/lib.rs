@@ -4,6 +4,7 @@
 //! call; domain rules + storage + notifications), `http` (REST/platform/health/demo),
 //! `server` (start/stop). Domain rules live in `omw-domain`, persistence in `omw-storage`.
 
+pub mod attachments;
 pub mod auth;
 pub mod config;
 pub mod error;

@@ -87,7 +87,8 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, Sto
                 .map_err(|e| StoreError::Config(format!("DATABASE_URL: {e}")))?
                 .charset("utf8mb4");
             let pool = MySqlPoolOptions::new()
-                .max_connections(max)
+                // Two at least: migrating holds a lock on one connection and runs on another.
+                .max_connections(max.max(2))
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .after_connect(|conn, _| {
                     Box::pin(async move {

@@ -155,6 +155,16 @@ pub trait Store: Send + Sync + 'static {
 
     async fn get_attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, StoreError>;
 
+    /// Uploads never linked to a message, created before `before`.
+    async fn unlinked_attachments(
+        &self,
+        before: Millis,
+        limit: u32,
+    ) -> Result<Vec<AttachmentRecord>, StoreError>;
+
+    /// Delete an upload's row if it is still unlinked; true if it was deleted.
+    async fn delete_unlinked_attachment(&self, id: &str) -> Result<bool, StoreError>;
+
     /// Chats whose deletion is due at `now`, oldest first.
     async fn due_deletions(&self, now: Millis, limit: u32) -> Result<Vec<String>, StoreError>;
 

@@ -447,7 +447,18 @@ async fn unknown_chat_is_not_found(db: Arc<TestDb>) {
     s.ping().await.unwrap();
 }
 
+/// Nodes that start together migrate one at a time (MariaDB ignores sqlx's own lock).
+async fn concurrent_migrations(db: Arc<TestDb>) {
+    let open = || async { omw_storage::open(&db.url, 4).await.unwrap().migrate().await };
+    let (a, b, c) = tokio::join!(open(), open(), open());
+    a.unwrap();
+    b.unwrap();
+    c.unwrap();
+    store(&db).await.ping().await.unwrap();
+}
+
 omw_testkit::each_backend!(
+    concurrent_migrations,
     upsert_is_idempotent,
     every_transition,
     chat_lifecycle,

@@ -1,6 +1,7 @@
 //! The HTTP side: REST API, platform API, health, metrics, demo. Thin: parse, call the
 //! service, map errors.
 
+mod attachments;
 mod chats;
 pub mod demo;
 mod extract;
@@ -53,8 +54,10 @@ pub fn router(state: AppState) -> Router {
         .merge(chats::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(CompressionLayer::new());
+    // Downloads stream files as they are (media is compressed already).
+    let files = attachments::routes(state.config.max_upload_bytes);
     let mut app = Router::new()
-        .nest("/api/v1", api)
+        .nest("/api/v1", api.merge(files))
         .merge(health::routes())
         .merge(metrics::routes());
     if state.demo.is_some() {

@@ -59,7 +59,10 @@ where
                 let Some(session) = Session::of(&s) else {
                     return;
                 };
+                let n = ticket.number();
+                tracing::debug!(event, ticket = n, sid = %s.id, "event received");
                 let _turn = session.turn(ticket).await;
+                tracing::debug!(event, ticket = n, "event handling");
                 let started = std::time::Instant::now();
                 let reply = match rt.chats.limits.event(&session.principal) {
                     Err(e) => Err(e),
@@ -75,7 +78,8 @@ where
                 };
                 metrics::histogram!("omw_ack_seconds", "event" => event)
                     .record(started.elapsed().as_secs_f64());
-                let _ = ack.send(&ack_body(reply));
+                let sent = ack.send(&ack_body(reply));
+                tracing::debug!(event, ticket = n, ok = sent.is_ok(), "event acked");
             }
         },
     );

@@ -71,8 +71,23 @@ pub fn register(io: &SocketIo, rt: Arc<Realtime>) {
                     .increment(1);
                 Refusal(e.code)
             })?;
-            s.extensions
-                .insert(Session::new(verified.principal, verified.expires_at_ms));
+            let session = Session::new(verified.principal, verified.expires_at_ms);
+            s.extensions.insert(session.clone());
+            // Everything the client may rely on right after `connect` is set up here, before
+            // the CONNECT packet leaves: socketioxide runs the connect handler in a task of its
+            // own, and an event arriving before its handler exists would be dropped.
+            s.join(principal_room(&session.principal));
+            events::register(&rt, &s);
+            let drt = rt.clone();
+            let dsession = session.clone();
+            s.on_disconnect(move |s: SocketRef| {
+                let rt = drt.clone();
+                let session = dsession.clone();
+                async move { disconnected(rt, s, session).await }
+            });
+            let came_online = rt.presence.connected(&session.principal);
+            s.extensions.insert(CameOnline(came_online));
+            metrics::gauge!("omw_socket_connections").increment(1.0);
             Ok(())
         }
     };
@@ -83,24 +98,16 @@ pub fn register(io: &SocketIo, rt: Arc<Realtime>) {
     io.ns("/", on_connect.with(authenticate));
 }
 
+/// Whether this socket brought its user online (decided in the handshake).
+#[derive(Clone, Copy)]
+struct CameOnline(bool);
+
 async fn connected(rt: Arc<Realtime>, s: SocketRef) {
     let Some(session) = Session::of(&s) else {
         let _ = s.disconnect();
         return;
     };
-    metrics::gauge!("omw_socket_connections").increment(1.0);
-    s.join(principal_room(&session.principal));
-    events::register(&rt, &s);
-
-    let drt = rt.clone();
-    let dsession = session.clone();
-    s.on_disconnect(move |s: SocketRef| {
-        let rt = drt.clone();
-        let session = dsession.clone();
-        async move { disconnected(rt, s, session).await }
-    });
-
-    if rt.presence.connected(&session.principal) {
+    if s.extensions.get::<CameOnline>().is_some_and(|c| c.0) {
         broadcast_status(&rt, &session.principal, "online", now_millis()).await;
     }
     tokio::spawn(watch_expiry(s, session));

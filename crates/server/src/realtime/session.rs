@@ -92,6 +92,12 @@ impl Drop for TurnGuard {
 /// An event's place in its socket's order, taken synchronously when the packet is decoded.
 pub struct Ticket(u64);
 
+impl Ticket {
+    pub fn number(&self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Debug)]
 pub struct NoSession;
 

@@ -22,6 +22,8 @@ impl Wake {
 }
 
 const BATCH: u32 = 100;
+/// Uploads never sent in a message are removed after this long.
+pub const UNLINKED_MAX_AGE: Duration = Duration::from_secs(3600);
 
 impl ChatService {
     /// Delete one chat: its files, then its rows (which also dequeues it).
@@ -64,6 +66,9 @@ pub fn spawn(service: Arc<ChatService>, interval: Duration) -> tokio::task::Join
         loop {
             if let Err(e) = service.sweep_once().await {
                 tracing::warn!(error = %e, "retention sweep failed; retrying later");
+            }
+            if let Err(e) = service.sweep_unlinked(UNLINKED_MAX_AGE).await {
+                tracing::warn!(error = %e, "sweeping unlinked uploads failed; retrying later");
             }
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}

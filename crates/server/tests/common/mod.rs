@@ -122,3 +122,60 @@ impl TestServer {
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no code>")
 }
+
+impl TestServer {
+    /// An accepted booking `id` (customer c1, worker w1); returns the chat id.
+    pub async fn accepted_chat(&self, id: &str) -> String {
+        self.put_booking(id, "requested").await;
+        let (st, b) = self.put_booking(id, "accepted").await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        b["chat"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Upload `bytes` as multipart field `file`.
+    pub async fn upload(
+        &self,
+        bearer: Option<&str>,
+        chat_id: &str,
+        name: &str,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_string())
+            .mime_str(mime)
+            .unwrap();
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let mut req = self
+            .http
+            .post(self.url(&format!("/api/v1/chats/{chat_id}/attachments")))
+            .multipart(form);
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        let res = req.send().await.expect("upload");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// GET a path with a Bearer token and optional Range; returns the raw response.
+    pub async fn fetch(
+        &self,
+        bearer: Option<&str>,
+        path: &str,
+        range: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        if let Some(r) = range {
+            req = req.header("range", r);
+        }
+        req.send().await.expect("get")
+    }
+}

@@ -27,7 +27,23 @@ impl MySqlStore {
     async fn after_purge(&self) {}
 
     async fn run_migrations(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/mysql").run(&self.pool).await?;
+        // sqlx's migration lock asks GET_LOCK with a negative timeout, which MariaDB answers
+        // at once with NULL instead of waiting: nodes starting together would race. Hold our
+        // own lock on a second connection while the migrator runs.
+        let mut guard = self.pool.acquire().await?;
+        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK('omw-chat-migrate', 120)")
+            .fetch_one(&mut *guard)
+            .await?;
+        if got != Some(1) {
+            return Err(StoreError::Unavailable(
+                "could not take the migration lock".into(),
+            ));
+        }
+        let res = sqlx::migrate!("./migrations/mysql").run(&self.pool).await;
+        let _ = sqlx::query("SELECT RELEASE_LOCK('omw-chat-migrate')")
+            .execute(&mut *guard)
+            .await;
+        res?;
         Ok(())
     }
 }

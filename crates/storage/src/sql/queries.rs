@@ -57,6 +57,8 @@ pub struct Queries {
     pub insert_attachment: SqlStr,
     pub link_attachment: SqlStr,
     pub file_keys: SqlStr,
+    pub unlinked_attachments: SqlStr,
+    pub delete_attachment: SqlStr,
     pub delete_messages: SqlStr,
     pub delete_read_states: SqlStr,
     pub delete_attachments: SqlStr,
@@ -176,6 +178,13 @@ impl Queries {
             )),
             link_attachment: q("UPDATE attachments SET message_id = ? WHERE id = ?".into()),
             file_keys: q("SELECT storage_key, thumb_key FROM attachments WHERE chat_id = ?".into()),
+            unlinked_attachments: q(format!(
+                "SELECT {ATT_COLS} FROM attachments WHERE message_id IS NULL AND created_at <= ? \
+                 ORDER BY created_at LIMIT ?"
+            )),
+            delete_attachment: q(
+                "DELETE FROM attachments WHERE id = ? AND message_id IS NULL".into(),
+            ),
             delete_messages: q("DELETE FROM messages WHERE chat_id = ?".into()),
             delete_read_states: q("DELETE FROM read_state WHERE chat_id = ?".into()),
             delete_attachments: q("DELETE FROM attachments WHERE chat_id = ?".into()),

@@ -38,10 +38,19 @@ impl SqliteStore {
     }
 
     async fn run_migrations(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.write)
-            .await?;
-        Ok(())
+        // SQLite has no migration lock: a second process migrating the same file at the same
+        // moment fails its (rolled back) transaction. The next attempt sees the work done.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match sqlx::migrate!("./migrations/sqlite").run(&self.write).await {
+                Ok(()) => return Ok(()),
+                Err(_) if attempt < 5 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 }
 

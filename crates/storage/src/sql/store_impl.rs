@@ -159,6 +159,25 @@ macro_rules! impl_sql_store {
                 batch: &[NewMessage],
             ) -> Result<Vec<Result<Inserted, StoreError>>, StoreError> {
                 let mut tx = self.writer().begin().await?;
+                match self.insert_batch_in(&mut tx, batch).await {
+                    Ok(out) => {
+                        tx.commit().await?;
+                        Ok(out)
+                    }
+                    Err(e) => {
+                        // Roll back now: a dropped transaction's rollback is only sent when
+                        // its connection is next used, and its row locks would wait with it.
+                        let _ = tx.rollback().await;
+                        Err(e)
+                    }
+                }
+            }
+
+            async fn insert_batch_in(
+                &self,
+                tx: &mut Tx,
+                batch: &[NewMessage],
+            ) -> Result<Vec<Result<Inserted, StoreError>>, StoreError> {
                 // Lock every chat of the batch in id order, so concurrent batches on other
                 // nodes cannot deadlock against this one.
                 let mut cursors: BTreeMap<String, Option<ChatCursor>> = BTreeMap::new();
@@ -166,15 +185,14 @@ macro_rules! impl_sql_store {
                     cursors.entry(m.chat_id.clone()).or_insert(None);
                 }
                 for (chat_id, cursor) in cursors.iter_mut() {
-                    *cursor = self.lock_chat(&mut tx, chat_id).await?;
+                    *cursor = self.lock_chat(tx, chat_id).await?;
                 }
                 let mut out = Vec::with_capacity(batch.len());
                 for m in batch {
                     let cursor = cursors.get_mut(&m.chat_id).and_then(Option::as_mut);
-                    out.push(self.insert_one(&mut tx, cursor, m).await?);
+                    out.push(self.insert_one(tx, cursor, m).await?);
                 }
-                self.flush_cursors(&mut tx, &cursors).await?;
-                tx.commit().await?;
+                self.flush_cursors(tx, &cursors).await?;
                 Ok(out)
             }
 
@@ -186,9 +204,41 @@ macro_rules! impl_sql_store {
                 delete_at: Millis,
             ) -> Result<AppliedBooking, StoreError> {
                 let mut tx = self.writer().begin().await?;
+                let res = self.apply_booking_in(&mut tx, booking_id, update, now, delete_at).await;
+                let (plan, chat_id, messages) = match res {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let _ = tx.rollback().await;
+                        return Err(e);
+                    }
+                };
+                tx.commit().await?;
+
+                let chat = match &chat_id {
+                    Some(id) => self.get_chat(id).await?,
+                    None => self.get_chat_by_booking(booking_id).await?,
+                };
+                Ok(AppliedBooking {
+                    booking: plan.booking,
+                    changed: plan.changed,
+                    chat,
+                    opened: plan.open_chat,
+                    closed: plan.close_chat,
+                    messages,
+                })
+            }
+
+            async fn apply_booking_in(
+                &self,
+                tx: &mut Tx,
+                booking_id: &str,
+                update: BookingUpdate,
+                now: Millis,
+                delete_at: Millis,
+            ) -> Result<(Transition, Option<String>, Vec<Message>), StoreError> {
                 let current = sqlx::query_as::<_, BookingRow>(self.q.booking_by_id_locked.clone())
                     .bind(booking_id)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?
                     .map(Booking::try_from)
                     .transpose()?;
@@ -206,7 +256,7 @@ macro_rules! impl_sql_store {
                             .bind(worker_name)
                             .bind(b.status.as_str())
                             .bind(now)
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await?;
                     } else {
                         sqlx::query(self.q.update_booking.clone())
@@ -216,7 +266,7 @@ macro_rules! impl_sql_store {
                             .bind(b.status.as_str())
                             .bind(now)
                             .bind(&b.id)
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await?;
                     }
                 }
@@ -233,21 +283,21 @@ macro_rules! impl_sql_store {
                         .bind(&b.customer.id)
                         .bind(&worker.id)
                         .bind(now)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await?;
                     for user in [&b.customer.id, &worker.id] {
                         sqlx::query(self.q.insert_read_state.clone())
                             .bind(&id)
                             .bind(user)
                             .bind(now)
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await?;
                     }
                     chat_id = Some(id);
                 } else if plan.changed {
                     chat_id = sqlx::query_as::<_, ChatLockRow>(self.q.lock_chat_by_booking.clone())
                         .bind(&b.id)
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut **tx)
                         .await?
                         .map(|r| r.id);
                 }
@@ -255,7 +305,7 @@ macro_rules! impl_sql_store {
                 let mut messages = Vec::new();
                 if let Some(chat_id) = &chat_id {
                     let mut cursors = BTreeMap::new();
-                    cursors.insert(chat_id.clone(), self.lock_chat(&mut tx, chat_id).await?);
+                    cursors.insert(chat_id.clone(), self.lock_chat(tx, chat_id).await?);
                     for text in &plan.system_messages {
                         let m = NewMessage {
                             id: uuid::Uuid::now_v7().to_string(),
@@ -268,37 +318,24 @@ macro_rules! impl_sql_store {
                             created_at: now,
                         };
                         let cursor = cursors.get_mut(chat_id).and_then(Option::as_mut);
-                        messages.push(self.insert_one(&mut tx, cursor, &m).await??.message);
+                        messages.push(self.insert_one(tx, cursor, &m).await??.message);
                     }
-                    self.flush_cursors(&mut tx, &cursors).await?;
+                    self.flush_cursors(tx, &cursors).await?;
                     if let Some(reason) = plan.close_chat {
                         sqlx::query(self.q.close_chat.clone())
                             .bind(now)
                             .bind(reason.as_str())
                             .bind(chat_id)
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await?;
                         sqlx::query(self.q.enqueue_deletion.clone())
                             .bind(chat_id)
                             .bind(delete_at)
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await?;
                     }
                 }
-                tx.commit().await?;
-
-                let chat = match &chat_id {
-                    Some(id) => self.get_chat(id).await?,
-                    None => self.get_chat_by_booking(booking_id).await?,
-                };
-                Ok(AppliedBooking {
-                    booking: plan.booking,
-                    changed: plan.changed,
-                    chat,
-                    opened: plan.open_chat,
-                    closed: plan.close_chat,
-                    messages,
-                })
+                Ok((plan, chat_id, messages))
             }
 
             async fn chat_where(&self, sql: &sqlx::SqlStr, key: &str) -> Result<Option<Chat>, StoreError> {
@@ -462,7 +499,10 @@ macro_rules! impl_sql_store {
 
             async fn mark_read(&self, chat_id: &str, user_id: &str, up_to_seq: i64, now: Millis) -> Result<i64, StoreError> {
                 let mut tx = self.writer().begin().await?;
-                let chat = self.lock_chat(&mut tx, chat_id).await?.ok_or(DomainError::NotFound("chat"))?;
+                let Some(chat) = self.lock_chat(&mut tx, chat_id).await? else {
+                    let _ = tx.rollback().await;
+                    return Err(DomainError::NotFound("chat").into());
+                };
                 let target = up_to_seq.clamp(0, chat.last_seq);
                 sqlx::query(self.q.raise_read_state.clone())
                     .bind(target)
@@ -517,6 +557,25 @@ macro_rules! impl_sql_store {
                     .fetch_optional(self.reader())
                     .await?
                     .map(AttachmentRecord::from))
+            }
+
+            async fn unlinked_attachments(&self, before: Millis, limit: u32) -> Result<Vec<AttachmentRecord>, StoreError> {
+                Ok(sqlx::query_as::<_, AttachmentRow>(self.q.unlinked_attachments.clone())
+                    .bind(before)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await?
+                    .into_iter()
+                    .map(AttachmentRecord::from)
+                    .collect())
+            }
+
+            async fn delete_unlinked_attachment(&self, id: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query(self.q.delete_attachment.clone())
+                    .bind(id)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn due_deletions(&self, now: Millis, limit: u32) -> Result<Vec<String>, StoreError> {

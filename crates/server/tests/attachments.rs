@@ -1,0 +1,551 @@
+//! SPEC §6: uploads typed by content, sanitized, private, and deleted with their chat.
+
+mod common;
+#[path = "common/samples.rs"]
+mod samples;
+
+use std::{sync::Arc, time::Duration};
+
+use common::{TestServer, code};
+use omw_domain::Role;
+use omw_testkit::{Kind, TestDb};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn server() -> TestServer {
+    TestServer::start(Arc::new(TestDb::create(Kind::Sqlite).await.unwrap())).await
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_in(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_allowed_type_is_accepted_by_content() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    // The client's name and MIME are ignored: everything claims to be octet-stream.
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("p.jpg", samples::jpeg_with_gps(), "image/jpeg"),
+        ("p.png", samples::png(), "image/png"),
+        ("p.gif", samples::gif(), "image/gif"),
+        ("p.webp", samples::webp(), "image/webp"),
+        ("d.pdf", samples::pdf(), "application/pdf"),
+        (
+            "d.docx",
+            samples::docx(),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        (
+            "d.xlsx",
+            samples::xlsx(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        (
+            "d.pptx",
+            samples::pptx(),
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ),
+        (
+            "d.odt",
+            samples::odt(),
+            "application/vnd.oasis.opendocument.text",
+        ),
+        (
+            "notes.txt",
+            "plain text, naïve ✓\nline 2\n".into(),
+            "text/plain; charset=utf-8",
+        ),
+        ("v.wav", samples::wav(), "audio/wav"),
+        ("v.ogg", samples::ogg_opus(), "audio/ogg"),
+        ("v.mp3", samples::mp3(), "audio/mpeg"),
+        ("v.m4a", samples::m4a(), "audio/mp4"),
+        ("v.webm", samples::webm(), "audio/webm"),
+    ];
+    for (name, bytes, mime) in cases {
+        let (st, b) = s
+            .upload(Some(&c), &chat, name, "application/octet-stream", bytes)
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{name}: {b}");
+        let a = &b["attachment"];
+        assert_eq!(a["mime"], mime, "{name}");
+        assert_eq!(a["name"], name);
+        assert_eq!(
+            a["url"],
+            format!("/api/v1/attachments/{}", a["id"].as_str().unwrap())
+        );
+        if mime.starts_with("image/") {
+            assert!(a["thumb_url"].is_string(), "{name}");
+            assert!(a["width"].as_i64().unwrap() > 0);
+        }
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn voice_notes_get_their_duration() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    for (name, bytes) in [("a.wav", samples::wav()), ("a.ogg", samples::ogg_opus())] {
+        let (st, b) = s.upload(Some(&c), &chat, name, "audio/x", bytes).await;
+        assert_eq!(st, StatusCode::CREATED);
+        assert_eq!(b["attachment"]["duration_ms"], 1000, "{name}");
+    }
+    // A MediaRecorder WebM has no duration in its header: the client may say it.
+    let part = reqwest::multipart::Part::bytes(samples::webm()).file_name("voice.webm");
+    let form = reqwest::multipart::Form::new()
+        .text("duration_ms", "4200")
+        .part("file", part);
+    let res = s
+        .http
+        .post(s.url(&format!("/api/v1/chats/{chat}/attachments")))
+        .bearer_auth(&c)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let b: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(b["attachment"]["duration_ms"], 4200);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn disguised_and_forbidden_types_are_refused() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    let mut polyglot = b"GIF89a".to_vec();
+    polyglot.extend_from_slice(b"<script>alert(1)</script>");
+    let mut broken_jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    broken_jpeg.extend_from_slice(b"<html><script>alert(1)</script></html>");
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec();
+    exe.extend(vec![0u8; 128]);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "photo.jpg",
+            b"<!DOCTYPE html><html><script>alert(1)</script></html>".to_vec(),
+        ),
+        ("page.txt", b"  <html><body>hi</body></html>".to_vec()),
+        (
+            "logo.svg",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec(),
+        ),
+        ("cat.png", exe),
+        ("archive.docx", samples::plain_zip()),
+        ("anim.gif", polyglot),
+        ("photo.jpeg", broken_jpeg),
+        ("bin.txt", b"text\0with\0nul".to_vec()),
+        ("latin1.txt", vec![0x63, 0x61, 0x66, 0xE9, 0x20, 0xFF]),
+    ];
+    for (name, bytes) in cases {
+        let (st, b) = s.upload(Some(&c), &chat, name, "image/png", bytes).await;
+        assert_eq!(
+            (st, code(&b)),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            "{name}: {b}"
+        );
+    }
+    // Nothing of the refused files stays behind.
+    let dir = s._upload_dir.path();
+    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_size_limit_at_and_beyond_its_edge() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    let max = 10 * 1024 * 1024;
+    let (st, b) = s
+        .upload(Some(&c), &chat, "big.txt", "text/plain", vec![b'a'; max])
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    assert_eq!(b["attachment"]["size"], max as i64);
+    let (st, b) = s
+        .upload(
+            Some(&c),
+            &chat,
+            "big.txt",
+            "text/plain",
+            vec![b'a'; max + 1],
+        )
+        .await;
+    assert_eq!(
+        (st, code(&b)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+    let (st, b) = s
+        .upload(Some(&c), &chat, "empty.txt", "text/plain", Vec::new())
+        .await;
+    assert_eq!((st, code(&b)), (StatusCode::BAD_REQUEST, "invalid_payload"));
+    s.stop().await;
+}
+
+/// Raw HTTP/1.1 with a Content-Length that does not match the body.
+async fn raw_upload(
+    s: &TestServer,
+    chat: &str,
+    token: &str,
+    declared: usize,
+    body_len: usize,
+) -> String {
+    let addr = s.running.as_ref().unwrap().addr;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let boundary = "XBOUNDARY";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\n").into_bytes();
+    body.extend(vec![b'a'; body_len]);
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let head = format!(
+        "POST /api/v1/chats/{chat}/attachments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let _ = stream.write_all(&body).await;
+    let mut resp = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut resp)).await;
+    String::from_utf8_lossy(&resp).to_string()
+}
+
+#[tokio::test]
+async fn a_lying_content_length_is_refused() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    // Declares a small body, sends 11 MiB: the server reads what was declared, which is not
+    // a complete multipart body.
+    let resp = raw_upload(&s, &chat, &c, 1000, 11 * 1024 * 1024).await;
+    assert!(
+        resp.starts_with("HTTP/1.1 400") || resp.starts_with("HTTP/1.1 413"),
+        "{}",
+        &resp[..resp.len().min(200)]
+    );
+    // Declares more than the limit: refused before reading.
+    let resp = raw_upload(&s, &chat, &c, 64 * 1024 * 1024, 10).await;
+    assert!(
+        resp.starts_with("HTTP/1.1 413"),
+        "{}",
+        &resp[..resp.len().min(200)]
+    );
+    let dir = s._upload_dir.path();
+    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn strangers_and_anonymous_users_get_nothing() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let other_chat = s.accepted_chat("b2").await;
+    let c = s.token("c1", Role::Customer);
+    let stranger = s.token("c9", Role::Customer);
+    let (st, b) = s
+        .upload(None, &chat, "a.png", "image/png", samples::png())
+        .await;
+    assert_eq!((st, code(&b)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    let (st, b) = s
+        .upload(Some(&stranger), &chat, "a.png", "image/png", samples::png())
+        .await;
+    assert_eq!((st, code(&b)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (_, b) = s
+        .upload(Some(&c), &chat, "a.png", "image/png", samples::png())
+        .await;
+    let id = b["attachment"]["id"].as_str().unwrap().to_string();
+    let res = s
+        .fetch(None, &format!("/api/v1/attachments/{id}"), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    for path in [
+        format!("/api/v1/attachments/{id}"),
+        format!("/api/v1/attachments/{id}/thumb"),
+    ] {
+        let res = s.fetch(Some(&stranger), &path, None).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // The worker of the chat may see it.
+    let w = s.token("w1", Role::Worker);
+    assert_eq!(
+        s.fetch(Some(&w), &format!("/api/v1/attachments/{id}"), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // An upload of chat A cannot be sent in chat B, nor by the other participant.
+    let body = json!({ "client_id": "x1", "kind": "image", "attachment_id": id });
+    let (st, b) = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/chats/{other_chat}/messages"),
+            Some(&c),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!((st, code(&b)), (StatusCode::BAD_REQUEST, "invalid_payload"));
+    let (st, _) = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&w),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, b) = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&c),
+            Some(body),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    assert_eq!(b["message"]["attachment"]["id"], id.as_str());
+    assert_eq!(b["message"]["kind"], "image");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn downloads_are_private_typed_and_safe() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    let (_, b) = s
+        .upload(
+            Some(&c),
+            &chat,
+            "../../etc/passwd.pdf",
+            "text/html",
+            samples::pdf(),
+        )
+        .await;
+    assert_eq!(b["attachment"]["name"], "passwd.pdf");
+    let id = b["attachment"]["id"].as_str().unwrap();
+    let res = s
+        .fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
+        .await;
+    let h = res.headers().clone();
+    assert_eq!(h["content-type"], "application/pdf");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"passwd.pdf\"")
+    );
+    assert!(h["cache-control"].to_str().unwrap().contains("private"));
+    assert_eq!(
+        res.bytes().await.unwrap().as_ref(),
+        samples::pdf().as_slice()
+    );
+
+    // Audio: inline, with ranges.
+    let (_, b) = s
+        .upload(Some(&c), &chat, "v.wav", "audio/wav", samples::wav())
+        .await;
+    let id = b["attachment"]["id"].as_str().unwrap();
+    let res = s
+        .fetch(
+            Some(&c),
+            &format!("/api/v1/attachments/{id}"),
+            Some("bytes=0-99"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        res.headers()["content-range"],
+        format!("bytes 0-99/{}", samples::wav().len())
+    );
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline")
+    );
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &samples::wav()[..100]);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn photos_lose_exif_and_gps_are_turned_upright_and_get_a_smaller_thumbnail() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    let original = samples::jpeg_with_gps();
+    assert!(
+        original.windows(6).any(|w| w == b"Exif\0\0"),
+        "the sample carries EXIF"
+    );
+    let (st, b) = s
+        .upload(Some(&c), &chat, "home.jpg", "image/jpeg", original.clone())
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let a = &b["attachment"];
+    // Orientation 6 (rotate 90°) applied: 64×48 becomes 48×64.
+    assert_eq!(
+        (a["width"].as_i64(), a["height"].as_i64()),
+        (Some(48), Some(64))
+    );
+    let id = a["id"].as_str().unwrap();
+    let res = s
+        .fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
+        .await;
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline")
+    );
+    let stored = res.bytes().await.unwrap();
+    assert!(!stored.windows(4).any(|w| w == b"Exif"), "EXIF survived");
+    assert!(
+        !stored.windows(4).any(|w| w == [0x25, 0x88, 0x04, 0x00]),
+        "GPS IFD survived"
+    );
+    let decoded = image::load_from_memory(&stored).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (48, 64));
+    let thumb = s
+        .fetch(Some(&c), &format!("/api/v1/attachments/{id}/thumb"), None)
+        .await;
+    assert_eq!(thumb.status(), StatusCode::OK);
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let t = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert!(t.width() <= 320 && t.height() <= 320);
+    // A large photo: the thumbnail is smaller than the original in bytes and pixels.
+    let big = image::RgbImage::from_fn(1600, 1200, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 256) as u8])
+    });
+    let mut jpg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpg, 90)
+        .encode_image(&big)
+        .unwrap();
+    let (_, b) = s
+        .upload(Some(&c), &chat, "big.jpg", "image/jpeg", jpg)
+        .await;
+    let id = b["attachment"]["id"].as_str().unwrap();
+    let full = s
+        .fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let small = s
+        .fetch(Some(&c), &format!("/api/v1/attachments/{id}/thumb"), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        small.len() * 4 < full.len(),
+        "thumb {} vs {}",
+        small.len(),
+        full.len()
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn pixel_bombs_are_refused_before_decoding() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    // A PNG header claiming 30000 × 30000 pixels.
+    let mut png = samples::png();
+    png[16..20].copy_from_slice(&30_000u32.to_be_bytes());
+    png[20..24].copy_from_slice(&30_000u32.to_be_bytes());
+    let (st, b) = s
+        .upload(Some(&c), &chat, "bomb.png", "image/png", png)
+        .await;
+    assert_eq!(
+        (st, code(&b)),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        "{b}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn files_go_with_their_chat_and_unsent_uploads_expire() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    let (_, b) = s
+        .upload(
+            Some(&c),
+            &chat,
+            "p.jpg",
+            "image/jpeg",
+            samples::jpeg_with_gps(),
+        )
+        .await;
+    let id = b["attachment"]["id"].as_str().unwrap().to_string();
+    let body = json!({ "client_id": "m1", "kind": "image", "attachment_id": id });
+    s.call(
+        Method::POST,
+        &format!("/api/v1/chats/{chat}/messages"),
+        Some(&c),
+        Some(body),
+    )
+    .await;
+    let (_, b) = s
+        .upload(
+            Some(&c),
+            &chat,
+            "unsent.pdf",
+            "application/pdf",
+            samples::pdf(),
+        )
+        .await;
+    let unsent = b["attachment"]["id"].as_str().unwrap().to_string();
+    let dir = s._upload_dir.path().to_path_buf();
+    assert_eq!(
+        files_in(&dir).len(),
+        3,
+        "photo, its thumbnail, the unsent PDF"
+    );
+
+    // Unsent uploads older than the limit are removed by the sweeper.
+    let chats = s.running.as_ref().unwrap().state.chats.clone();
+    assert_eq!(chats.sweep_unlinked(Duration::ZERO).await.unwrap(), 1);
+    assert_eq!(
+        s.fetch(Some(&c), &format!("/api/v1/attachments/{unsent}"), None)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(files_in(&dir).len(), 2);
+
+    s.put_booking("b1", "completed").await;
+    assert_eq!(
+        s.fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        files_in(&dir).is_empty(),
+        "left behind: {:?}",
+        files_in(&dir)
+    );
+    s.stop().await;
+}

@@ -1,0 +1,61 @@
+import type { SendKind } from '../sdk';
+
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+/** Allowed types (SPEC §6) by MIME, with the extensions used when the browser gives no MIME. */
+export const ALLOWED: Record<string, string[]> = {
+  'image/jpeg': ['.jpg', '.jpeg'],
+  'image/png': ['.png'],
+  'image/gif': ['.gif'],
+  'image/webp': ['.webp'],
+  'application/pdf': ['.pdf'],
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': ['.docx'],
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': ['.xlsx'],
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': ['.pptx'],
+  'application/vnd.oasis.opendocument.text': ['.odt'],
+  'text/plain': ['.txt'],
+  'audio/webm': ['.webm', '.weba'],
+  'audio/ogg': ['.ogg', '.oga', '.opus'],
+  'audio/opus': ['.opus'],
+  'audio/mpeg': ['.mp3'],
+  'audio/mp4': ['.m4a'],
+  'audio/x-m4a': ['.m4a'],
+  'audio/aac': ['.aac'],
+  'audio/wav': ['.wav'],
+  'audio/x-wav': ['.wav'],
+  'audio/wave': ['.wav'],
+};
+
+const EXTENSIONS = new Map(Object.entries(ALLOWED).flatMap(([mime, exts]) => exts.map((e) => [e, mime] as const)));
+
+export const ACCEPT_ATTRIBUTE = [...Object.keys(ALLOWED), ...EXTENSIONS.keys()].join(',');
+
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** The effective MIME of a file (its own, or guessed from the extension), or null if not allowed. */
+export function allowedMime(file: { name: string; type: string }): string | null {
+  const type = file.type.split(';')[0]!.trim().toLowerCase();
+  if (type && ALLOWED[type]) return type;
+  const dot = file.name.lastIndexOf('.');
+  const ext = dot >= 0 ? file.name.slice(dot).toLowerCase() : '';
+  if ((!type || type === 'application/octet-stream' || type === 'video/webm') && EXTENSIONS.has(ext)) return EXTENSIONS.get(ext)!;
+  return null;
+}
+
+/** A user-facing reason the file cannot be sent, or null. */
+export function validateFile(file: { name: string; type: string; size: number }): string | null {
+  if (file.size > MAX_UPLOAD_BYTES) return `"${file.name}" is ${formatSize(file.size)}; files can be at most 10 MB.`;
+  if (file.size === 0) return `"${file.name}" is empty.`;
+  if (!allowedMime(file)) return `"${file.name}" cannot be sent. Allowed: photos (JPEG, PNG, GIF, WebP), PDF, Word/Excel/PowerPoint, ODT, TXT and audio.`;
+  return null;
+}
+
+export function kindForMime(mime: string): SendKind {
+  if (mime.startsWith('image/')) return 'image';
+  if (mime.startsWith('audio/')) return 'audio';
+  return 'file';
+}
