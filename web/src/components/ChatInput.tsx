@@ -18,8 +18,11 @@ import { ACCEPT_ATTRIBUTE, allowedMime, kindForMime, validateFile } from './file
 
 export interface ChatInputProps {
   onSendText: (text: string) => void;
-  /** Upload and send a validated file; report progress 0..1; reject with a message on failure. */
-  onSendFile?: (file: File, kind: SendKind, onProgress: (fraction: number) => void) => Promise<void>;
+  /**
+   * Upload and send a validated file; report progress 0..1; reject with a message on failure.
+   * `meta.durationMs` comes with a recorded voice note.
+   */
+  onSendFile?: (file: File, kind: SendKind, onProgress: (fraction: number) => void, meta?: SendFileMeta) => Promise<void>;
   onTyping?: () => void;
   onStopTyping?: () => void;
   /** When set, the chat is closed and the input is disabled with this explanation. */
@@ -27,6 +30,11 @@ export interface ChatInputProps {
   /** Disabled for another reason (e.g. not connected yet), shown as a hint. */
   disabledHint?: string | null;
   maxLength?: number;
+}
+
+export interface SendFileMeta {
+  /** A recorded voice note's length. */
+  durationMs?: number;
 }
 
 const MAX_RECORDING_MS = 5 * 60 * 1000;
@@ -54,11 +62,12 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
   const chunksRef = useRef<Blob[]>([]);
   const cancelledRef = useRef(false);
   const streamRef = useRef<MediaStream | null>(null);
+  const startedAtRef = useRef(0);
   const closed = Boolean(closedNotice);
   const disabled = closed || Boolean(disabledHint);
 
   const sendFiles = useCallback(
-    async (files: File[]) => {
+    async (files: File[], meta?: SendFileMeta) => {
       setError(null);
       if (!onSendFile || files.length === 0) return;
       for (const file of files) {
@@ -70,7 +79,8 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
         const mime = allowedMime(file)!;
         setUpload({ name: file.name, progress: 0 });
         try {
-          await onSendFile(file, kindForMime(mime), (progress) => setUpload({ name: file.name, progress }));
+          const onProgress = (progress: number) => setUpload({ name: file.name, progress });
+          await (meta ? onSendFile(file, kindForMime(mime), onProgress, meta) : onSendFile(file, kindForMime(mime), onProgress));
         } catch (err) {
           setError(err instanceof Error ? err.message : `Could not send "${file.name}"`);
         } finally {
@@ -164,11 +174,12 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
         const ext = type === 'audio/ogg' ? 'ogg' : type === 'audio/mp4' ? 'm4a' : 'webm';
         const blob = new Blob(chunksRef.current, { type });
         const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-        void sendFiles([new File([blob], `voice-note-${stamp}.${ext}`, { type })]);
+        void sendFiles([new File([blob], `voice-note-${stamp}.${ext}`, { type })], { durationMs: Date.now() - startedAtRef.current });
       };
       recorderRef.current = rec;
       rec.start(250);
-      setRecording({ startedAt: Date.now(), elapsed: 0 });
+      startedAtRef.current = Date.now();
+      setRecording({ startedAt: startedAtRef.current, elapsed: 0 });
     } catch {
       setError('Microphone access was denied or is unavailable.');
     }

@@ -8,7 +8,7 @@ import Divider from '@mui/material/Divider';
 import Typography from '@mui/material/Typography';
 import { counterpart, deliveryStatus, uploadAttachment, type ChatClient, type ChatState, type SendKind } from '../sdk';
 import { ChatHeader } from './ChatHeader';
-import { ChatInput } from './ChatInput';
+import { ChatInput, type SendFileMeta } from './ChatInput';
 import { useChatEnv } from './context';
 import { useChatState, useClientState } from './hooks';
 import { MessageBubble, type BubbleMessage } from './MessageBubble';
@@ -143,9 +143,9 @@ export function ChatWindow({ client, chatId, onClose, titleId }: ChatWindowProps
   }, [client, chatId, lastSeq]);
 
   const sendFile = useCallback(
-    async (file: File, kind: SendKind, onProgress: (f: number) => void) => {
+    async (file: File, kind: SendKind, onProgress: (f: number) => void, meta?: SendFileMeta) => {
       const token = await env.getToken();
-      const attachment = await uploadAttachment({ baseUrl: env.baseUrl, token, chatId, file, onProgress });
+      const attachment = await uploadAttachment({ baseUrl: env.baseUrl, token, chatId, file, onProgress, durationMs: meta?.durationMs });
       client.send(chatId, { kind, attachment_id: attachment.id, preview: { name: attachment.name, mime: attachment.mime, size: attachment.size } });
     },
     [client, chatId, env],

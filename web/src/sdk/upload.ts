@@ -7,6 +7,11 @@ export interface UploadOptions {
   chatId: string;
   file: File | Blob;
   fileName?: string;
+  /**
+   * A voice note's length as recorded; sent as the multipart field `duration_ms` so the server
+   * can store it where the container does not say (MediaRecorder's WebM has no duration).
+   */
+  durationMs?: number;
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
 }
@@ -55,6 +60,7 @@ export function uploadAttachment(o: UploadOptions): Promise<Attachment> {
     xhr.onabort = () => reject(new UploadError({ code: 'network', message: 'Upload cancelled' }));
     o.signal?.addEventListener('abort', () => xhr.abort());
     const form = new FormData();
+    if (o.durationMs !== undefined && Number.isFinite(o.durationMs) && o.durationMs >= 0) form.append('duration_ms', String(Math.round(o.durationMs)));
     const name = o.fileName ?? (o.file instanceof File ? o.file.name : 'file');
     form.append('file', o.file, name);
     xhr.send(form);

@@ -50,6 +50,7 @@ pub fn cors(config: &Config) -> CorsLayer {
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
+        .route("/openapi.json", axum::routing::get(openapi))
         .merge(platform::routes())
         .merge(chats::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
@@ -62,7 +63,23 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics::routes());
     if state.demo.is_some() {
         app = app.merge(demo::routes());
+        if let Some(dir) = state.config.web_dir.clone() {
+            // The built web client; unknown paths get index.html (client-side routes).
+            let index = tower_http::services::ServeFile::new(dir.join("index.html"));
+            app = app.fallback_service(tower_http::services::ServeDir::new(dir).fallback(index));
+        }
     }
     app.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .with_state(state)
+}
+
+/// The OpenAPI document of the REST API (kept honest by tests that validate real responses
+/// against it).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
 }
