@@ -61,3 +61,47 @@ test('SIGKILL mid-stream: every acked message is stored once; retries fill the r
     await second.stop();
   }
 });
+
+test('SIGTERM: in-flight messages are finished, sockets closed, and the process exits cleanly', async () => {
+  const env = { RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000' };
+  const server = await startServer({ env });
+  const b = await acceptedBooking(server.url);
+  const s = await connect(server.url, b.customerToken);
+  const closed = new Promise((r) => s.once('disconnect', r));
+  const acked = new Set();
+  const pending = Array.from({ length: 200 }, (_, i) =>
+    s.timeout(5000).emitWithAck('send_message', text(b.chat.id, `g${i}`, `grace-${i}`))
+      .then((r) => { if (r.ok) acked.add(r.message.client_id); })
+      .catch(() => {}),
+  );
+  const deadline = Date.now() + 20000;
+  while (acked.size < 20) {
+    assert.ok(Date.now() < deadline, `only ${acked.size} acks`);
+    await sleep(1);
+  }
+  const started = Date.now();
+  server.proc.kill('SIGTERM');
+  const [code] = await new Promise((r) => server.proc.once('exit', (...a) => r(a)));
+  assert.equal(code, 0, `exit code ${code}: ${server.stderr()}`);
+  assert.ok(Date.now() - started < 15000, 'shut down promptly');
+  await closed;
+  await Promise.allSettled(pending);
+  s.close();
+
+  const again = await startServer({ env, databaseUrl: server.databaseUrl });
+  try {
+    const c = await connect(again.url, b.customerToken);
+    const stored = new Set();
+    let after = 0;
+    for (;;) {
+      const page = await ask(c, 'load_messages', { chat_id: b.chat.id, after_seq: after, limit: 100 });
+      page.messages.forEach((m) => m.client_id && stored.add(m.client_id));
+      if (!page.has_more) break;
+      after = page.messages.at(-1).seq;
+    }
+    for (const id of acked) assert.ok(stored.has(id), `acked ${id} was lost in the shutdown`);
+    c.close();
+  } finally {
+    await again.stop();
+  }
+});
