@@ -93,24 +93,17 @@ fn prepare(received: &Received, kind: sniff::Kind) -> Result<Prepared, ApiError>
                 _sanitized: Some(out),
             })
         }
-        sniff::Kind::Audio(mime) => Ok(Prepared {
+        // Audio and documents are stored as received.
+        sniff::Kind::Audio(mime) | sniff::Kind::Document(mime) => Ok(Prepared {
             main: path.to_path_buf(),
             size: received.size,
             mime: mime.to_string(),
             thumb: None,
             width: None,
             height: None,
-            duration_ms: audio::duration_ms(path, mime).or(received.duration_hint_ms),
-            _sanitized: None,
-        }),
-        sniff::Kind::Document(mime) => Ok(Prepared {
-            main: path.to_path_buf(),
-            size: received.size,
-            mime: mime.to_string(),
-            thumb: None,
-            width: None,
-            height: None,
-            duration_ms: None,
+            duration_ms: matches!(kind, sniff::Kind::Audio(_))
+                .then(|| audio::duration_ms(path, mime).or(received.duration_hint_ms))
+                .flatten(),
             _sanitized: None,
         }),
     }
@@ -173,7 +166,7 @@ impl ChatService {
         };
         self.store.insert_attachment(record.clone()).await?;
         metrics::counter!("omw_uploads_total").increment(1);
-        Ok(to_attachment(&record))
+        Ok(AttachmentRecord::from(record).to_attachment())
     }
 
     /// An attachment's record, if `who` takes part in its chat.
@@ -209,23 +202,6 @@ impl ChatService {
             }
         }
         Ok(n)
-    }
-}
-
-fn to_attachment(r: &NewAttachment) -> Attachment {
-    Attachment {
-        id: r.id.clone(),
-        name: r.name.clone(),
-        mime: r.mime.clone(),
-        size: r.size,
-        url: Attachment::url_for(&r.id),
-        thumb_url: r
-            .thumb_key
-            .as_ref()
-            .map(|_| Attachment::thumb_url_for(&r.id)),
-        width: r.width,
-        height: r.height,
-        duration_ms: r.duration_ms,
     }
 }
 

@@ -8,7 +8,7 @@ use sqlx::FromRow;
 
 use crate::{
     error::StoreError,
-    store::{AttachmentRecord, ReadState},
+    store::{AttachmentRecord, NewAttachment, ReadState},
 };
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -197,6 +197,27 @@ impl From<AttachmentRow> for AttachmentRecord {
             duration_ms: r.duration_ms,
             message_id: r.message_id,
             created_at: r.created_at,
+        }
+    }
+}
+
+impl From<NewAttachment> for AttachmentRecord {
+    /// A freshly stored upload: not linked to any message yet.
+    fn from(a: NewAttachment) -> Self {
+        AttachmentRecord {
+            id: a.id,
+            chat_id: a.chat_id,
+            uploader_id: a.uploader_id,
+            name: a.name,
+            mime: a.mime,
+            size: a.size,
+            storage_key: a.storage_key,
+            thumb_key: a.thumb_key,
+            width: a.width,
+            height: a.height,
+            duration_ms: a.duration_ms,
+            message_id: None,
+            created_at: a.created_at,
         }
     }
 }
