@@ -461,6 +461,20 @@ async fn photos_lose_exif_and_gps_are_turned_upright_and_get_a_smaller_thumbnail
         small.len(),
         full.len()
     );
+    // Transparent images get JPEG thumbnails too (flattened onto white).
+    let (_, b) = s
+        .upload(Some(&c), &chat, "logo.png", "image/png", samples::png())
+        .await;
+    let id = b["attachment"]["id"].as_str().unwrap();
+    let thumb = s
+        .fetch(Some(&c), &format!("/api/v1/attachments/{id}/thumb"), None)
+        .await;
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let bytes = thumb.bytes().await.unwrap();
+    assert_eq!(
+        image::guess_format(&bytes).unwrap(),
+        image::ImageFormat::Jpeg
+    );
     s.stop().await;
 }
 

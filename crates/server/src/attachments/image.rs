@@ -111,14 +111,20 @@ fn png(img: &DynamicImage) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// A JPEG thumbnail (PNG when the image has transparency).
+/// A JPEG thumbnail; transparency is flattened onto white (thumbnails are always JPEG, so
+/// serving one needs no second look at the file).
 fn thumbnail(img: &DynamicImage) -> Result<Vec<u8>, String> {
     let t = img.thumbnail(THUMB, THUMB);
-    if t.color().has_alpha() {
-        png(&t)
-    } else {
-        jpeg(&t)
+    if !t.color().has_alpha() {
+        return jpeg(&t);
     }
+    let rgba = t.to_rgba8();
+    let flat = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let over = |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
+        image::Rgb([over(r), over(g), over(b)])
+    });
+    jpeg(&DynamicImage::ImageRgb8(flat))
 }
 
 /// Animated GIFs keep their frames; everything else in the file is dropped.

@@ -130,13 +130,7 @@ async fn thumbnail(
     let key = rec
         .thumb_key
         .ok_or_else(|| ApiError::not_found("this attachment has no thumbnail"))?;
-    // Thumbnails are JPEG unless the image has transparency (then PNG); sniff the first bytes.
-    let mime = if rec.mime == "image/jpeg" {
-        "image/jpeg"
-    } else {
-        "image/*"
-    };
-    serve(&s, &key, mime, None, &headers).await
+    serve(&s, &key, "image/jpeg", None, &headers).await
 }
 
 /// `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range).
@@ -216,11 +210,6 @@ async fn serve(
             ));
         }
     };
-    let mime = if mime == "image/*" {
-        sniff_thumb_mime(&s.chats.files, key).await
-    } else {
-        mime.to_string()
-    };
     let status = if ranged {
         StatusCode::PARTIAL_CONTENT
     } else {
@@ -228,7 +217,7 @@ async fn serve(
     };
     let mut res = Response::builder()
         .status(status)
-        .header(header::CONTENT_TYPE, mime.as_str())
+        .header(header::CONTENT_TYPE, mime)
         .header(header::CONTENT_LENGTH, file.range.end - file.range.start)
         .header(header::ACCEPT_RANGES, "bytes")
         .header("x-content-type-options", "nosniff")
@@ -237,10 +226,7 @@ async fn serve(
             "default-src 'none'; sandbox",
         )
         .header(header::CACHE_CONTROL, "private, max-age=3600")
-        .header(
-            header::CONTENT_DISPOSITION,
-            content_disposition(&mime, name),
-        );
+        .header(header::CONTENT_DISPOSITION, content_disposition(mime, name));
     if ranged {
         res = res.header(
             header::CONTENT_RANGE,
@@ -258,21 +244,4 @@ async fn serve(
     res.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("authorization"));
     Ok(res)
-}
-
-async fn sniff_thumb_mime(files: &crate::files::Files, key: &str) -> String {
-    let head = files.get(key, Some(GetRange::Bounded(0..8))).await;
-    let png = match head {
-        Ok(d) => {
-            use futures::StreamExt;
-            let mut body = d.body;
-            matches!(body.next().await, Some(Ok(b)) if b.starts_with(b"\x89PNG"))
-        }
-        Err(_) => false,
-    };
-    if png {
-        "image/png".into()
-    } else {
-        "image/jpeg".into()
-    }
 }
