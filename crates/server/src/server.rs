@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use socketioxide::SocketIo;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
@@ -100,13 +101,16 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         .layer(sio_layer)
         .layer(http::cors(&config));
 
-    let listener = TcpListener::bind((config.host, config.port))
-        .await
+    let listener = bind(config.host, config.port)
         .with_context(|| format!("binding {}:{}", config.host, config.port))?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let sio = io.clone();
     let join = tokio::spawn(async move {
+        // Small frames (acks, pushes) must not wait for Nagle's algorithm.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -136,6 +140,20 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         join,
         background,
     })
+}
+
+/// Listen with a deep accept queue: thousands of clients reconnecting at once (a deploy, a
+/// network blip) must not be dropped by the kernel's default backlog of 128.
+fn bind(host: std::net::IpAddr, port: u16) -> std::io::Result<TcpListener> {
+    let addr = SocketAddr::new(host, port);
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 async fn signal() {
