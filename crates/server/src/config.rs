@@ -270,7 +270,16 @@ impl Config {
                 .get("UPLOAD_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("uploads")),
-            storage_url: env.get("STORAGE_URL"),
+            storage_url: match env.get("STORAGE_URL") {
+                // Refuse rather than silently keep files somewhere the operator did not ask for.
+                Some(_) => {
+                    return Err(bad(
+                        "STORAGE_URL",
+                        "S3-compatible storage is not available in this version; unset it to use UPLOAD_DIR",
+                    ));
+                }
+                None => None,
+            },
             max_upload_bytes,
             chat_retention: duration(env, "CHAT_RETENTION", Duration::ZERO)?,
             platform_api_key,
@@ -348,6 +357,16 @@ mod tests {
             database_url(&env).unwrap(),
             "mysql://omw:p%40ss@db:3306/omw_database"
         );
+    }
+
+    #[test]
+    fn an_unsupported_storage_url_is_refused() {
+        let env = [
+            ("JWT_SECRET", "s"),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ("STORAGE_URL", "s3://bucket"),
+        ];
+        assert_eq!(Config::load(&env, false).unwrap_err().var, "STORAGE_URL");
     }
 
     #[test]
