@@ -271,12 +271,9 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("uploads")),
             storage_url: match env.get("STORAGE_URL") {
-                // Refuse rather than silently keep files somewhere the operator did not ask for.
-                Some(_) => {
-                    return Err(bad(
-                        "STORAGE_URL",
-                        "S3-compatible storage is not available in this version; unset it to use UPLOAD_DIR",
-                    ));
+                Some(url) => {
+                    crate::files::Files::s3(&url).map_err(|e| bad("STORAGE_URL", e))?;
+                    Some(url)
                 }
                 None => None,
             },
@@ -360,13 +357,19 @@ mod tests {
     }
 
     #[test]
-    fn an_unsupported_storage_url_is_refused() {
-        let env = [
-            ("JWT_SECRET", "s"),
-            ("PLATFORM_API_KEY", "0123456789abcdef"),
-            ("STORAGE_URL", "s3://bucket"),
-        ];
-        assert_eq!(Config::load(&env, false).unwrap_err().var, "STORAGE_URL");
+    fn a_bad_storage_url_is_refused() {
+        for url in ["ftp://bucket", "s3://", "s3://b?color=blue"] {
+            let env = [
+                ("JWT_SECRET", "s"),
+                ("PLATFORM_API_KEY", "0123456789abcdef"),
+                ("STORAGE_URL", url),
+            ];
+            assert_eq!(
+                Config::load(&env, false).unwrap_err().var,
+                "STORAGE_URL",
+                "{url}"
+            );
+        }
     }
 
     #[test]

@@ -37,6 +37,40 @@ impl Files {
         })
     }
 
+    /// An S3-compatible bucket: `s3://bucket[/prefix]?endpoint=…&region=…`. Credentials come
+    /// from the usual `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` variables.
+    pub fn s3(url: &str) -> Result<Self, String> {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let rest = base.strip_prefix("s3://").ok_or("must start with s3://")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err("names no bucket".into());
+        }
+        let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("bad parameter {pair:?}"))?;
+            builder = match k {
+                "endpoint" => builder
+                    .with_endpoint(v)
+                    .with_allow_http(v.starts_with("http://")),
+                "region" => builder.with_region(v),
+                _ => return Err(format!("unknown parameter {k:?} (endpoint, region)")),
+            };
+        }
+        let s3 = builder.build().map_err(|e| e.to_string())?;
+        let store: Arc<dyn ObjectStore> = if prefix.trim_matches('/').is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(
+                s3,
+                prefix.trim_matches('/'),
+            ))
+        };
+        Ok(Files { store })
+    }
+
     /// Copy a local file into storage, streaming.
     pub async fn put_file(&self, key: &str, path: &Path) -> Result<(), object_store::Error> {
         let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;

@@ -53,8 +53,11 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         .await
         .with_context(|| format!("opening the database ({})", redact(&config.database_url)))?;
     store.migrate().await.context("migrating the database")?;
-    let files = Files::local(&config.upload_dir)
-        .with_context(|| format!("UPLOAD_DIR {}", config.upload_dir.display()))?;
+    let files = match &config.storage_url {
+        Some(url) => Files::s3(url).map_err(|e| anyhow::anyhow!("STORAGE_URL: {e}"))?,
+        None => Files::local(&config.upload_dir)
+            .with_context(|| format!("UPLOAD_DIR {}", config.upload_dir.display()))?,
+    };
     let jwt = Arc::new(JwtVerifier::new(&config).map_err(|e| anyhow::anyhow!("JWT key: {e}"))?);
     let config = Arc::new(config);
 
