@@ -51,6 +51,9 @@ pub fn layer(config: &Config) -> (SocketIoLayer, SocketIo) {
         .ws_max_message_size(max)
         .ws_max_frame_size(max)
         .max_buffer_size(1024)
+        // Idle sockets dominate memory: a small read buffer per WebSocket (frames are ≤ 64 KiB
+        // and are read in several chunks when larger).
+        .ws_read_buffer_size(1024)
         .transports([TransportType::Polling, TransportType::Websocket])
         .with_parser(
             ParserConfig::common()
