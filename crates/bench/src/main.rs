@@ -51,6 +51,10 @@ struct TargetArgs {
     /// Server base URL.
     #[arg(long, env = "OMW_BENCH_URL", default_value = "http://127.0.0.1:5001")]
     url: String,
+    /// Workers connect here instead (another node: customers on one, workers on the other,
+    /// so every message crosses nodes through Redis).
+    #[arg(long, env = "OMW_BENCH_WORKER_URL")]
+    worker_url: Option<String>,
     /// The server's PLATFORM_API_KEY (bookings are created through the platform API).
     #[arg(long, env = "OMW_BENCH_PLATFORM_KEY", default_value = "")]
     platform_key: String,
@@ -72,6 +76,7 @@ impl TargetArgs {
         }
         Ok(Target {
             url: self.url.clone(),
+            worker_url: self.worker_url.clone(),
             platform_key: self.platform_key.clone(),
             jwt_secret: self.jwt_secret.clone(),
         })

@@ -713,27 +713,29 @@ async fn connect_and_join(url: &str, token: &str, chat_id: &str) -> Result<Conn>
 pub async fn run(cfg: &PairsConfig, mode: &Mode) -> Result<PairsReport> {
     let t_setup = Instant::now();
     let echo = matches!(mode, Mode::Echo(_));
-    let (url, pairs): (String, Vec<Option<Pair>>) = match mode {
+    let (url, worker_url, pairs): (String, String, Vec<Option<Pair>>) = match mode {
         Mode::Chat(t) => {
             let p = t.make_pairs(cfg.pairs, 32).await?;
-            (t.url.clone(), p.into_iter().map(Some).collect())
+            let worker_url = t.worker_url.clone().unwrap_or_else(|| t.url.clone());
+            (t.url.clone(), worker_url, p.into_iter().map(Some).collect())
         }
-        Mode::Echo(u) => (u.clone(), (0..cfg.pairs).map(|_| None).collect()),
+        Mode::Echo(u) => (u.clone(), u.clone(), (0..cfg.pairs).map(|_| None).collect()),
     };
+    let url_of = |role: usize| if role == 0 { &url } else { &worker_url };
     // Connect (and join) every socket.
     let jobs: Vec<(usize, usize)> = (0..cfg.pairs).flat_map(|i| [(i, 0), (i, 1)]).collect();
-    let url_ref = &url;
+    let url_of = &url_of;
     let pairs_ref = &pairs;
     let mut conns: Vec<(usize, usize, Conn)> = stream::iter(jobs)
         .map(|(i, role)| async move {
             let conn = match &pairs_ref[i] {
                 Some(p) => {
                     let u = if role == 0 { &p.customer } else { &p.worker };
-                    connect_and_join(url_ref, &u.token, &p.chat_id)
+                    connect_and_join(url_of(role), &u.token, &p.chat_id)
                         .await
                         .with_context(|| format!("connect/join pair {i}"))?
                 }
-                None => Conn::connect_raw(url_ref).await?,
+                None => Conn::connect_raw(url_of(role)).await?,
             };
             Ok::<_, anyhow::Error>((i, role, conn))
         })
@@ -795,7 +797,7 @@ pub async fn run(cfg: &PairsConfig, mode: &Mode) -> Result<PairsReport> {
                 chat_id,
                 user_id,
                 token,
-                url: url.clone(),
+                url: url_of(role).clone(),
                 echo,
                 verify: cfg.verify && !echo && role == 0,
                 base,
@@ -844,7 +846,11 @@ pub async fn run(cfg: &PairsConfig, mode: &Mode) -> Result<PairsReport> {
             "pairs".into()
         },
         label: cfg.label.clone(),
-        url,
+        url: if worker_url == url {
+            url.clone()
+        } else {
+            format!("{url} + {worker_url}")
+        },
         pairs: cfg.pairs,
         clients,
         rate_per_client: cfg.rate,

@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 pub struct Target {
     /// `http://127.0.0.1:5001`
     pub url: String,
+    /// Where workers connect, when not `url` (another node of the same deployment).
+    pub worker_url: Option<String>,
     pub platform_key: String,
     pub jwt_secret: String,
 }

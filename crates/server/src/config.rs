@@ -60,6 +60,8 @@ pub struct Config {
     pub database_url: String,
     pub db_max_connections: u32,
     pub redis_url: Option<String>,
+    /// Namespace of this deployment's Redis keys and channels.
+    pub redis_prefix: String,
     pub upload_dir: PathBuf,
     pub storage_url: Option<String>,
     pub max_upload_bytes: u64,
@@ -265,7 +267,16 @@ impl Config {
             jwt_audience: env.get("JWT_AUDIENCE"),
             database_url: database_url(env)?,
             db_max_connections,
-            redis_url: env.get("REDIS_URL"),
+            redis_url: match env.get("REDIS_URL") {
+                Some(url) => {
+                    crate::cluster::check_url(&url).map_err(|e| bad("REDIS_URL", e))?;
+                    Some(url)
+                }
+                None => None,
+            },
+            redis_prefix: env
+                .get("REDIS_PREFIX")
+                .unwrap_or_else(|| "omw-chat".to_string()),
             upload_dir: env
                 .get("UPLOAD_DIR")
                 .map(PathBuf::from)

@@ -6,6 +6,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod files;

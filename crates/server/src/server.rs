@@ -4,15 +4,15 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
-use socketioxide::SocketIo;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 use crate::{
     auth::jwt::JwtVerifier,
+    cluster::{self, Bus, Redis},
     config::Config,
     files::Files,
     http,
-    realtime::{self, Presence, Realtime, SocketNotifier, Typing},
+    realtime::{self, Presence, Realtime, SocketIo, SocketNotifier, Typing},
     service::{self, ChatService},
     state::AppState,
 };
@@ -60,27 +60,64 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     };
     let jwt = Arc::new(JwtVerifier::new(&config).map_err(|e| anyhow::anyhow!("JWT key: {e}"))?);
     let config = Arc::new(config);
+    let mut background = Vec::new();
 
-    let (sio_layer, io) = realtime::layer(&config);
-    let typing = Arc::new(Typing::default());
+    let redis = match &config.redis_url {
+        Some(url) => {
+            let redis = Redis::connect(url, &config.redis_prefix)
+                .await
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+            background.push(redis.spawn_health_check());
+            Some(redis)
+        }
+        None => None,
+    };
+    let bus = redis.clone().map_or_else(Bus::local, Bus::redis);
+    let (sio_layer, io) = realtime::layer(&config, bus);
+    let typing = Arc::new(Typing::new(
+        redis.clone().map(cluster::typing::RedisTyping::new),
+    ));
     let notifier = Arc::new(SocketNotifier {
         io: io.clone(),
         typing: typing.clone(),
     });
-    let chats = Arc::new(ChatService::new(store, files, notifier, &config));
+    let chats = Arc::new(ChatService::new(
+        store,
+        files,
+        notifier,
+        &config,
+        redis.clone(),
+    ));
+    let forget_chats = chats.clone();
+    if let Some(task) = chats
+        .invalidations
+        .listen(Arc::new(move |id: &str| {
+            forget_chats.refresh_cached(None, id)
+        }))
+        .await
+        .context("subscribing to chat changes on Redis")?
+    {
+        background.push(task);
+    }
+    let presence = Arc::new(Presence::new(
+        redis.clone().map(cluster::presence::RedisPresence::new),
+    ));
+    background.extend(presence.spawn_heartbeat());
     realtime::register(Arc::new(Realtime {
         io: io.clone(),
         chats: chats.clone(),
         jwt: jwt.clone(),
         config: config.clone(),
-        presence: Arc::new(Presence::default()),
+        presence,
         typing,
-    }));
+    }))
+    .await
+    .map_err(|e| anyhow::anyhow!("Socket.IO adapter: {e:?}"))?;
 
     let sweep_every = config
         .chat_retention
         .clamp(Duration::from_secs(1), Duration::from_secs(30));
-    let mut background = vec![service::sweeper::spawn(chats.clone(), sweep_every)];
+    background.push(service::sweeper::spawn(chats.clone(), sweep_every));
     let limits_chats = chats.clone();
     background.push(tokio::spawn(async move {
         loop {
@@ -134,7 +171,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         })
         .await
     });
-    tracing::info!(%addr, database = state.chats.store.backend().as_str(), demo = config.demo, "omw-chat listening");
+    tracing::info!(%addr, database = state.chats.store.backend().as_str(), redis = redis.is_some(), demo = config.demo, "omw-chat listening");
     Ok(Running {
         addr,
         state,

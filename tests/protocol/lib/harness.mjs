@@ -39,11 +39,11 @@ export async function startServer({ env = {}, databaseUrl } = {}) {
   });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; if (process.env.OMW_SERVER_LOG) process.stderr.write(d); });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
   const url = await new Promise((resolve, reject) => {
-    let out = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30000);
-    proc.stdout.on('data', (d) => {
-      out += d;
+    proc.stdout.on('data', () => {
       const m = out.match(/listening on (http:\/\/\S+)/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
@@ -55,6 +55,8 @@ export async function startServer({ env = {}, databaseUrl } = {}) {
     databaseUrl: dbUrl,
     proc,
     stderr: () => stderr,
+    /** Everything the server logged (tracing writes to stdout). */
+    log: () => out + stderr,
     async stop() { proc.kill('SIGTERM'); await exited; },
     async kill() { proc.kill('SIGKILL'); await exited; },
   };
@@ -166,3 +168,39 @@ export async function rest(url, method, path, tok, body) {
 }
 
 export const text = (chat_id, body, client_id = randomUUID()) => ({ chat_id, client_id, kind: 'text', body });
+
+/** The whole history of a chat, paged with `after_seq`. */
+export async function history(socket, chat_id, after = 0) {
+  const out = [];
+  for (;;) {
+    const page = await ask(socket, 'load_messages', { chat_id, after_seq: after, limit: 100 });
+    if (!page.ok) throw new Error(`load_messages: ${JSON.stringify(page.error)}`);
+    out.push(...page.messages);
+    if (!page.has_more || page.messages.length === 0) return out;
+    after = page.messages[page.messages.length - 1].seq;
+  }
+}
+
+/** Poll `fn` until it returns a truthy value (returned), or fail after `timeoutMs`. */
+export async function eventually(fn, what, timeoutMs = 10000, everyMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** A free loopback TCP port. */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -57,7 +57,7 @@ async fn upload(
     if declared.is_some_and(|n| n > max + MULTIPART_OVERHEAD) {
         return Err(attachments::too_large(max));
     }
-    s.chats.limits.event(&who)?;
+    s.chats.limits.event(&who).await?;
     // Authorize before reading the body: outsiders do not get to fill our disk.
     let chat = s.chats.member_chat(&who, &chat_id).await?;
     if !chat.is_active() {

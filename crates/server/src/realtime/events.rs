@@ -5,10 +5,10 @@ use std::{future::Future, sync::Arc};
 use omw_domain::{ClientMessage, Principal};
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
-use socketioxide::extract::{AckSender, SocketRef, TryData};
+use socketioxide::extract::{AckSender, TryData};
 
 use super::{
-    Realtime, chat_room,
+    Adapter, Realtime, SocketRef, chat_room,
     session::{Session, Ticket},
     typing::Change,
 };
@@ -52,7 +52,10 @@ where
     let rt = rt.clone();
     s.on(
         event,
-        move |s: SocketRef, ack: AckSender, ticket: Ticket, TryData(data): TryData<Value>| {
+        move |s: SocketRef,
+              ack: AckSender<Adapter>,
+              ticket: Ticket,
+              TryData(data): TryData<Value>| {
             let rt = rt.clone();
             let handler = handler.clone();
             async move {
@@ -64,7 +67,7 @@ where
                 let _turn = session.turn(ticket).await;
                 tracing::debug!(event, ticket = n, "event handling");
                 let started = std::time::Instant::now();
-                let reply = match rt.chats.limits.event(&session.principal) {
+                let reply = match rt.chats.limits.event(&session.principal).await {
                     Err(e) => Err(e),
                     Ok(()) => {
                         handler(
@@ -126,25 +129,24 @@ async fn join_chat(
             .find(|r| r.user_id == id)
             .map_or(0, |r| r.last_read_seq)
     };
-    let participants: Vec<Value> = [
+    let mut participants: Vec<Value> = Vec::with_capacity(2);
+    for (party, role) in [
         (&chat.customer, omw_domain::Role::Customer),
         (&chat.worker, omw_domain::Role::Worker),
-    ]
-    .into_iter()
-    .map(|(party, role)| {
+    ] {
         let (online, last_seen) = rt
             .presence
-            .status(&format!("{}:{}", role.as_str(), party.id));
-        json!({
+            .status(&format!("{}:{}", role.as_str(), party.id))
+            .await;
+        participants.push(json!({
             "id": party.id,
             "role": role,
             "name": party.name,
             "online": online,
             "last_seen": last_seen.map(omw_domain::time::rfc3339),
             "last_read_seq": read_of(&party.id),
-        })
-    })
-    .collect();
+        }));
+    }
     // A closed chat can still be read until it is deleted, but has no live room.
     if chat.is_active() {
         s.join(chat_room(&chat.id));
@@ -174,6 +176,7 @@ async fn leave_chat(
     if !rt
         .typing
         .clear_user(&user_key(who), std::slice::from_ref(&p.chat_id))
+        .await
         .is_empty()
     {
         emit_typing(&s, &p.chat_id, who, false).await;
@@ -207,7 +210,7 @@ async fn send_message(
     let inserted = rt.chats.send_message(who, &p.chat_id, msg).await?;
     // Sending ends typing.
     if matches!(
-        rt.typing.set(&p.chat_id, &user_key(who), false),
+        rt.typing.set(&p.chat_id, &user_key(who), false).await,
         Change::Stopped
     ) {
         emit_typing(&s, &p.chat_id, who, false).await;
@@ -269,7 +272,7 @@ async fn typing(
         ));
     }
     let key = user_key(&who);
-    match rt.typing.set(&p.chat_id, &key, p.is_typing) {
+    match rt.typing.set(&p.chat_id, &key, p.is_typing).await {
         Change::Started => {
             emit_typing(&s, &p.chat_id, &who, true).await;
             let (rt, s, chat_id) = (rt.clone(), s.clone(), p.chat_id.clone());

@@ -4,13 +4,10 @@ use std::{sync::Arc, time::Duration};
 
 use omw_domain::{Principal, time::now_millis, time::rfc3339};
 use serde_json::{Value, json};
-use socketioxide::{
-    SocketIo,
-    extract::{SocketRef, TryData},
-    handler::ConnectHandler,
-};
+use socketioxide::{extract::TryData, handler::ConnectHandler};
 
-use super::{Realtime, events, principal_room, session::Session, user_room};
+use super::{Realtime, SocketIo, SocketRef, events, principal_room, session::Session, user_room};
+use crate::cluster::Bus;
 use crate::{
     auth::platform::bearer,
     error::{ApiError, ErrorCode},
@@ -36,7 +33,10 @@ fn origin_allowed(rt: &Realtime, origin: &str) -> bool {
         .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
 }
 
-pub fn register(io: &SocketIo, rt: Arc<Realtime>) {
+pub async fn register(
+    io: &SocketIo,
+    rt: Arc<Realtime>,
+) -> Result<(), socketioxide_redis::InitError<Bus>> {
     let mw_rt = rt.clone();
     let authenticate = move |s: SocketRef, TryData(auth): TryData<Value>| {
         let rt = mw_rt.clone();
@@ -85,7 +85,7 @@ pub fn register(io: &SocketIo, rt: Arc<Realtime>) {
                 let session = dsession.clone();
                 async move { disconnected(rt, s, session).await }
             });
-            let came_online = rt.presence.connected(&session.principal);
+            let came_online = rt.presence.connected(&session.principal).await;
             s.extensions.insert(CameOnline(came_online));
             metrics::gauge!("omw_socket_connections").increment(1.0);
             Ok(())
@@ -95,7 +95,7 @@ pub fn register(io: &SocketIo, rt: Arc<Realtime>) {
         let rt = rt.clone();
         async move { connected(rt, s).await }
     };
-    io.ns("/", on_connect.with(authenticate));
+    io.ns("/", on_connect.with(authenticate)).await
 }
 
 /// Whether this socket brought its user online (decided in the handshake).
@@ -117,10 +117,14 @@ async fn disconnected(rt: Arc<Realtime>, s: SocketRef, session: Arc<Session>) {
     metrics::gauge!("omw_socket_connections").decrement(1.0);
     session.closed.notify_waiters();
     let who = &session.principal;
-    for chat_id in rt.typing.clear_user(&user_key(who), &session.joined()) {
+    for chat_id in rt
+        .typing
+        .clear_user(&user_key(who), &session.joined())
+        .await
+    {
         events::emit_typing(&s, &chat_id, who, false).await;
     }
-    if let Some(last_seen) = rt.presence.disconnected(who) {
+    if let Some(last_seen) = rt.presence.disconnected(who).await {
         broadcast_status(&rt, who, "offline", last_seen).await;
     }
 }

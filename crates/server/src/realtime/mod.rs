@@ -13,13 +13,20 @@ mod typing;
 use std::sync::Arc;
 
 use omw_domain::Principal;
-use socketioxide::{ParserConfig, SocketIo, TransportType, layer::SocketIoLayer};
+use socketioxide::{ParserConfig, TransportType, layer::SocketIoLayer};
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 
 pub use notifier::SocketNotifier;
 pub use presence::Presence;
 pub use typing::Typing;
 
-use crate::{auth::jwt::JwtVerifier, config::Config, service::ChatService};
+use crate::{auth::jwt::JwtVerifier, cluster::Bus, config::Config, service::ChatService};
+
+/// socketioxide's Redis adapter over our [`Bus`]: local when there is no Redis, so the handlers
+/// are the same code for one node and for several.
+pub type Adapter = CustomRedisAdapter<socketioxide::adapter::Emitter, Bus>;
+pub type SocketIo = socketioxide::SocketIo<Adapter>;
+pub type SocketRef = socketioxide::extract::SocketRef<Adapter>;
 
 pub fn chat_room(chat_id: &str) -> String {
     format!("chat:{chat_id}")
@@ -44,9 +51,13 @@ pub struct Realtime {
 }
 
 /// The Socket.IO layer with explicit limits (no 64 MiB WebSocket defaults).
-pub fn layer(config: &Config) -> (SocketIoLayer, SocketIo) {
+pub fn layer(config: &Config, bus: Bus) -> (SocketIoLayer<Adapter>, SocketIo) {
     let max = usize::try_from(config.max_socket_payload).unwrap_or(64 * 1024);
-    SocketIo::builder()
+    let adapter = RedisAdapterCtr::new_with_driver(
+        bus,
+        RedisAdapterConfig::new().with_prefix(format!("{}:sio", config.redis_prefix)),
+    );
+    socketioxide::SocketIo::builder()
         .max_payload(config.max_socket_payload)
         .ws_max_message_size(max)
         .ws_max_frame_size(max)
@@ -60,11 +71,13 @@ pub fn layer(config: &Config) -> (SocketIoLayer, SocketIo) {
                 .max_incoming_binary_buf_size(max)
                 .max_incoming_binaries(1),
         )
+        .with_adapter::<Adapter>(adapter)
         .build_layer()
 }
 
-/// Register the namespace `/` with its handshake middleware and event handlers.
-pub fn register(rt: Arc<Realtime>) {
+/// Register the namespace `/` with its handshake middleware and event handlers (with Redis,
+/// this subscribes the node to the namespace's channels).
+pub async fn register(rt: Arc<Realtime>) -> Result<(), socketioxide_redis::InitError<Bus>> {
     let io = rt.io.clone();
-    handshake::register(&io, rt);
+    handshake::register(&io, rt).await
 }

@@ -1,12 +1,10 @@
 //! Pushes to connected clients, for the service layer.
 
+use super::{SocketIo, Typing, chat_room, user_room};
+use crate::service::Notifier;
 use async_trait::async_trait;
 use omw_domain::{Chat, CloseReason, Message, Role, time::rfc3339};
 use serde_json::json;
-use socketioxide::SocketIo;
-
-use super::{Typing, chat_room, user_room};
-use crate::service::Notifier;
 
 pub struct SocketNotifier {
     pub io: SocketIo,

@@ -1,10 +1,12 @@
-//! Who is online: a user is online while at least one of their sockets is connected.
+//! Who is online: a user is online while at least one of their sockets is connected, on any
+//! node. This node counts its own sockets; with Redis, the nodes share who is online where
+//! (see `cluster::presence`). If Redis fails, this node's own view is used.
 
 use std::{collections::HashMap, sync::Mutex};
 
 use omw_domain::{Principal, time::now_millis};
 
-use crate::service::limits::user_key;
+use crate::{cluster::presence::RedisPresence, service::limits::user_key};
 
 #[derive(Default)]
 struct Entry {
@@ -15,36 +17,105 @@ struct Entry {
 #[derive(Default)]
 pub struct Presence {
     users: Mutex<HashMap<String, Entry>>,
+    shared: Option<RedisPresence>,
 }
 
 impl Presence {
-    /// A socket of `who` connected; true if they just came online.
-    pub fn connected(&self, who: &Principal) -> bool {
+    pub fn new(shared: Option<RedisPresence>) -> Self {
+        Presence {
+            users: Mutex::default(),
+            shared,
+        }
+    }
+
+    /// Count a socket on this node; true if it is the node's first of this user.
+    fn local_connected(&self, key: &str) -> bool {
         let Ok(mut users) = self.users.lock() else {
             return false;
         };
-        let e = users.entry(user_key(who)).or_default();
+        let e = users.entry(key.to_string()).or_default();
         e.sockets += 1;
         e.last_seen = Some(now_millis());
         e.sockets == 1
     }
 
-    /// A socket of `who` left; `Some(last_seen)` if that was their last one.
-    pub fn disconnected(&self, who: &Principal) -> Option<i64> {
-        let mut users = self.users.lock().ok()?;
-        let e = users.get_mut(&user_key(who))?;
-        e.sockets = e.sockets.saturating_sub(1);
+    /// A socket of `who` connected; true if they just came online.
+    pub async fn connected(&self, who: &Principal) -> bool {
+        let key = user_key(who);
+        if !self.local_connected(&key) {
+            return false;
+        }
+        match &self.shared {
+            None => true,
+            Some(shared) => shared.node_joined(&key).await.unwrap_or(true),
+        }
+    }
+
+    /// A socket of `who` left; `Some(last_seen)` if that was their last one anywhere.
+    pub async fn disconnected(&self, who: &Principal) -> Option<i64> {
+        let key = user_key(who);
         let now = now_millis();
-        e.last_seen = Some(now);
-        (e.sockets == 0).then_some(now)
+        {
+            let mut users = self.users.lock().ok()?;
+            let e = users.get_mut(&key)?;
+            e.sockets = e.sockets.saturating_sub(1);
+            e.last_seen = Some(now);
+            if e.sockets > 0 {
+                return None;
+            }
+        }
+        match &self.shared {
+            None => Some(now),
+            Some(shared) => match shared.node_left(&key).await {
+                Ok(false) => None,
+                Ok(true) | Err(_) => Some(now),
+            },
+        }
     }
 
     /// (online, last seen) of a user.
-    pub fn status(&self, key: &str) -> (bool, Option<i64>) {
-        self.users
+    pub async fn status(&self, key: &str) -> (bool, Option<i64>) {
+        let (here, seen_here) = self
+            .users
             .lock()
             .ok()
             .and_then(|u| u.get(key).map(|e| (e.sockets > 0, e.last_seen)))
-            .unwrap_or((false, None))
+            .unwrap_or((false, None));
+        match &self.shared {
+            None => (here, seen_here),
+            Some(shared) => match shared.status(key).await {
+                Ok((online, seen)) => (online || here, seen.max(seen_here)),
+                Err(_) => (here, seen_here),
+            },
+        }
+    }
+
+    /// Users with a socket on this node (for the shared heartbeat). Forgets users gone from
+    /// this node for an hour, so the map does not grow with everyone ever seen.
+    pub fn local_users(&self) -> Vec<String> {
+        let Ok(mut users) = self.users.lock() else {
+            return Vec::new();
+        };
+        let stale = now_millis() - 3_600_000;
+        users.retain(|_, e| e.sockets > 0 || e.last_seen.is_some_and(|s| s > stale));
+        users
+            .iter()
+            .filter(|(_, e)| e.sockets > 0)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Keep this node's claims alive in Redis (and restore them after a Redis restart).
+    pub fn spawn_heartbeat(self: &std::sync::Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
+        self.shared.as_ref()?;
+        let me = self.clone();
+        Some(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(crate::cluster::presence::HEARTBEAT).await;
+                if let Some(shared) = &me.shared {
+                    let _ = shared.heartbeat(me.local_users()).await;
+                }
+            }
+        }))
     }
 }

@@ -9,9 +9,9 @@ use std::{
 };
 
 use omw_domain::Principal;
-use socketioxide::{
-    adapter::LocalAdapter, extract::SocketRef, handler::FromMessageParts, socket::Socket,
-};
+use socketioxide::{handler::FromMessageParts, socket::Socket};
+
+use super::{Adapter, SocketRef};
 use tokio::sync::Notify;
 
 pub struct Session {
@@ -109,11 +109,11 @@ impl std::fmt::Display for NoSession {
 
 impl std::error::Error for NoSession {}
 
-impl FromMessageParts<LocalAdapter> for Ticket {
+impl FromMessageParts<Adapter> for Ticket {
     type Error = NoSession;
 
     fn from_message_parts(
-        s: &Arc<Socket<LocalAdapter>>,
+        s: &Arc<Socket<Adapter>>,
         _: &mut socketioxide::handler::Value,
         _: &Option<i64>,
     ) -> Result<Self, NoSession> {

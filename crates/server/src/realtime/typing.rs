@@ -1,5 +1,6 @@
 //! Typing indicators: coalesced (only changes are broadcast) and expiring by themselves after
-//! 6 s without renewal.
+//! 6 s without renewal. With Redis the state is shared by all nodes (`cluster::typing`); if
+//! Redis fails, this node keeps it in memory.
 
 use std::{
     collections::HashMap,
@@ -9,6 +10,8 @@ use std::{
 
 use tokio::time::Instant;
 
+use crate::cluster::typing::{Lapse, RedisTyping};
+
 /// How long a typing indicator lives without renewal.
 pub const TYPING_TTL: Duration = Duration::from_secs(6);
 
@@ -16,6 +19,7 @@ pub const TYPING_TTL: Duration = Duration::from_secs(6);
 pub struct Typing {
     /// (chat id, user key) → when the indicator expires.
     until: Mutex<HashMap<(String, String), Instant>>,
+    shared: Option<RedisTyping>,
 }
 
 pub enum Change {
@@ -28,7 +32,14 @@ pub enum Change {
 }
 
 impl Typing {
-    pub fn set(&self, chat_id: &str, user: &str, typing: bool) -> Change {
+    pub fn new(shared: Option<RedisTyping>) -> Self {
+        Typing {
+            until: Mutex::default(),
+            shared,
+        }
+    }
+
+    fn local_set(&self, chat_id: &str, user: &str, typing: bool) -> Change {
         let Ok(mut m) = self.until.lock() else {
             return Change::None;
         };
@@ -45,10 +56,46 @@ impl Typing {
         }
     }
 
+    pub async fn set(&self, chat_id: &str, user: &str, typing: bool) -> Change {
+        let Some(shared) = &self.shared else {
+            return self.local_set(chat_id, user, typing);
+        };
+        if typing {
+            match shared.start(chat_id, user, TYPING_TTL).await {
+                Ok(true) => Change::Started,
+                Ok(false) => Change::None,
+                Err(_) => self.local_set(chat_id, user, true),
+            }
+        } else {
+            // Also clear what was kept here while Redis was away.
+            let here = matches!(self.local_set(chat_id, user, false), Change::Stopped);
+            match shared.stop(chat_id, user).await {
+                Ok(true) => Change::Stopped,
+                _ if here => Change::Stopped,
+                _ => Change::None,
+            }
+        }
+    }
+
     /// Wait for the indicator to expire; true if it did (and was removed), false if it was
     /// stopped meanwhile.
     pub async fn expire(self: Arc<Self>, chat_id: String, user: String) -> bool {
         let key = (chat_id, user);
+        let held_here = self.until.lock().is_ok_and(|m| m.contains_key(&key));
+        if let (Some(shared), false) = (&self.shared, held_here) {
+            loop {
+                match shared.check(&key.0, &key.1).await {
+                    Ok(Lapse::Expired) => return true,
+                    Ok(Lapse::Gone) => return false,
+                    Ok(Lapse::After(d)) => tokio::time::sleep(d).await,
+                    // Redis is away: the indicator cannot outlive its TTL anyway.
+                    Err(_) => {
+                        tokio::time::sleep(TYPING_TTL).await;
+                        return true;
+                    }
+                }
+            }
+        }
         loop {
             let deadline = match self.until.lock().ok().and_then(|m| m.get(&key).copied()) {
                 Some(d) => d,
@@ -69,17 +116,17 @@ impl Typing {
     }
 
     /// Every chat where `user` is shown typing, cleared (they left or disconnected).
-    pub fn clear_user(&self, user: &str, chats: &[String]) -> Vec<String> {
-        let Ok(mut m) = self.until.lock() else {
-            return Vec::new();
-        };
-        chats
-            .iter()
-            .filter(|c| m.remove(&((*c).clone(), user.to_string())).is_some())
-            .cloned()
-            .collect()
+    pub async fn clear_user(&self, user: &str, chats: &[String]) -> Vec<String> {
+        let mut cleared = Vec::new();
+        for chat in chats {
+            if matches!(self.set(chat, user, false).await, Change::Stopped) {
+                cleared.push(chat.clone());
+            }
+        }
+        cleared
     }
 
+    /// The chat closed; its room is gone, so nothing is told. Redis keys lapse by themselves.
     pub fn clear_chat(&self, chat_id: &str) {
         if let Ok(mut m) = self.until.lock() {
             m.retain(|(c, _), _| c != chat_id);

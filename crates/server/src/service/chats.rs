@@ -112,7 +112,7 @@ impl ChatService {
         chat_id: &str,
         msg: ClientMessage,
     ) -> Result<Inserted, ApiError> {
-        self.limits.message(who)?;
+        self.limits.message(who).await?;
         let valid = msg.validate()?;
         let chat = self.member_chat(who, chat_id).await?;
         if !chat.is_active() {

@@ -22,6 +22,7 @@ impl ChatService {
             .await?;
         if let Some(chat) = &applied.chat {
             self.refresh_cached(Some(chat), &chat.id);
+            self.invalidations.publish(&chat.id).await;
             if applied.opened {
                 self.notifier.chat_opened(chat).await;
             }

@@ -1,4 +1,6 @@
 //! Per-user rate limits (GCRA token buckets from `governor`), shared by Socket.IO and REST.
+//! With Redis they are shared by all nodes too (`cluster::rate`, the same algorithm); if Redis
+//! fails, each node limits on its own meanwhile.
 
 use std::{num::NonZeroU32, time::Duration};
 
@@ -8,19 +10,43 @@ use governor::{
 };
 use omw_domain::Principal;
 
-use crate::{config::RateLimits, error::ApiError};
+use crate::{cluster::rate::RedisRate, config::RateLimits, error::ApiError};
+
+/// One limit: its local limiter and, for Redis, its period and burst.
+struct Limit {
+    name: &'static str,
+    local: DefaultKeyedRateLimiter<String>,
+    period: Duration,
+    burst: u32,
+}
+
+impl Limit {
+    fn new(name: &'static str, n: u32, window: Duration) -> Self {
+        let burst = n.max(1);
+        Limit {
+            name,
+            local: DefaultKeyedRateLimiter::keyed(quota(burst, window)),
+            period: period(burst, window),
+            burst,
+        }
+    }
+}
 
 pub struct Limits {
-    messages: DefaultKeyedRateLimiter<String>,
-    events: DefaultKeyedRateLimiter<String>,
+    messages: Limit,
+    events: Limit,
     clock: DefaultClock,
+    shared: Option<RedisRate>,
+}
+
+fn period(n: u32, window: Duration) -> Duration {
+    (window / n.max(1)).max(Duration::from_micros(1))
 }
 
 /// `n` per `window`, with a burst of `n`: a user may send `n` at once, then one per window/n.
 fn quota(n: u32, window: Duration) -> Quota {
     let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
-    let period = (window / n.get()).max(Duration::from_micros(1));
-    Quota::with_period(period)
+    Quota::with_period(period(n.get(), window))
         .unwrap_or_else(|| Quota::per_second(n))
         .allow_burst(n)
 }
@@ -30,40 +56,60 @@ pub fn user_key(who: &Principal) -> String {
 }
 
 impl Limits {
-    pub fn new(cfg: &RateLimits) -> Self {
+    pub fn new(cfg: &RateLimits, shared: Option<RedisRate>) -> Self {
         Limits {
-            messages: DefaultKeyedRateLimiter::keyed(quota(cfg.messages, cfg.messages_window)),
-            events: DefaultKeyedRateLimiter::keyed(quota(cfg.events, cfg.events_window)),
+            messages: Limit::new("msg", cfg.messages, cfg.messages_window),
+            events: Limit::new("evt", cfg.events, cfg.events_window),
             clock: DefaultClock::default(),
+            shared,
         }
     }
 
-    fn check(
-        &self,
-        limiter: &DefaultKeyedRateLimiter<String>,
-        who: &Principal,
-    ) -> Result<(), ApiError> {
-        limiter.check_key(&user_key(who)).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            metrics::counter!("omw_rate_limited_total").increment(1);
-            ApiError::rate_limited(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1))
-        })
+    async fn check(&self, limit: &Limit, who: &Principal) -> Result<(), ApiError> {
+        let key = user_key(who);
+        let wait = match &self.shared {
+            Some(shared) => match shared
+                .check(limit.name, &key, limit.period, limit.burst)
+                .await
+            {
+                Ok(wait) => wait,
+                Err(_) => self.check_local(limit, &key),
+            },
+            None => self.check_local(limit, &key),
+        };
+        match wait {
+            None => Ok(()),
+            Some(wait) => {
+                metrics::counter!("omw_rate_limited_total").increment(1);
+                Err(ApiError::rate_limited(
+                    u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1),
+                ))
+            }
+        }
+    }
+
+    fn check_local(&self, limit: &Limit, key: &str) -> Option<Duration> {
+        limit
+            .local
+            .check_key(&key.to_string())
+            .err()
+            .map(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
     /// One message sent (Socket.IO or REST).
-    pub fn message(&self, who: &Principal) -> Result<(), ApiError> {
-        self.check(&self.messages, who)
+    pub async fn message(&self, who: &Principal) -> Result<(), ApiError> {
+        self.check(&self.messages, who).await
     }
 
     /// Any other client event.
-    pub fn event(&self, who: &Principal) -> Result<(), ApiError> {
-        self.check(&self.events, who)
+    pub async fn event(&self, who: &Principal) -> Result<(), ApiError> {
+        self.check(&self.events, who).await
     }
 
     /// Forget idle users (called periodically so memory does not grow with every user seen).
     pub fn forget_idle(&self) {
-        self.messages.retain_recent();
-        self.events.retain_recent();
+        self.messages.local.retain_recent();
+        self.events.local.retain_recent();
     }
 }
 
@@ -72,23 +118,26 @@ mod tests {
     use super::*;
     use omw_domain::Role;
 
-    #[test]
-    fn twenty_then_refused_with_a_wait() {
-        let l = Limits::new(&RateLimits {
-            messages: 20,
-            messages_window: Duration::from_secs(10),
-            events: 5,
-            events_window: Duration::from_secs(10),
-        });
+    #[tokio::test]
+    async fn twenty_then_refused_with_a_wait() {
+        let l = Limits::new(
+            &RateLimits {
+                messages: 20,
+                messages_window: Duration::from_secs(10),
+                events: 5,
+                events_window: Duration::from_secs(10),
+            },
+            None,
+        );
         let who = Principal {
             user_id: "u".into(),
             role: Role::Customer,
             name: None,
         };
         for _ in 0..20 {
-            l.message(&who).unwrap();
+            l.message(&who).await.unwrap();
         }
-        let e = l.message(&who).unwrap_err();
+        let e = l.message(&who).await.unwrap_err();
         let ms = e.retry_after_ms.unwrap();
         assert!(ms > 0 && ms <= 500, "{ms}");
         // Another user is not affected.
@@ -97,6 +146,6 @@ mod tests {
             role: Role::Customer,
             name: None,
         };
-        l.message(&other).unwrap();
+        l.message(&other).await.unwrap();
     }
 }

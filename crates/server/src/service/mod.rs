@@ -15,7 +15,11 @@ use omw_storage::{Backend, Store};
 
 pub use notifier::{NoopNotifier, Notifier};
 
-use crate::{config::Config, files::Files};
+use crate::{
+    cluster::{Invalidations, Redis, rate::RedisRate},
+    config::Config,
+    files::Files,
+};
 
 pub struct ChatService {
     pub store: Arc<dyn Store>,
@@ -25,6 +29,8 @@ pub struct ChatService {
     pub sweeper: sweeper::Wake,
     pub writer: writer::Writer,
     pub limits: limits::Limits,
+    /// Tells other nodes to drop their cached copy of a chat that changed.
+    pub invalidations: Invalidations,
     /// Chats by id, for authorizing frequent events without a database round trip.
     cache: moka::sync::Cache<String, Chat>,
 }
@@ -35,6 +41,7 @@ impl ChatService {
         files: Files,
         notifier: Arc<dyn Notifier>,
         config: &Config,
+        shared: Option<Redis>,
     ) -> Self {
         // SQLite has one writer; server databases commit independent chats in parallel.
         let shards = match store.backend() {
@@ -48,7 +55,8 @@ impl ChatService {
             notifier,
             retention: config.chat_retention,
             sweeper: sweeper::Wake::default(),
-            limits: limits::Limits::new(&config.rate_limits),
+            limits: limits::Limits::new(&config.rate_limits, shared.clone().map(RedisRate::new)),
+            invalidations: Invalidations::new(shared),
             cache: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_idle(Duration::from_secs(600))
