@@ -31,6 +31,16 @@ async function twoNodes({ redisUrl = REDIS, env = {} } = {}) {
   return { a, b, stop: () => Promise.all([a.stop(), b.stop()]) };
 }
 
+/** Run `body` with two fresh nodes, stopped afterwards whatever happens. */
+async function onTwoNodes(opts, body) {
+  const nodes = await twoNodes(opts);
+  try {
+    return await body(nodes);
+  } finally {
+    await nodes.stop();
+  }
+}
+
 const metric = async (url, name) => {
   const body = await (await fetch(`${url}/metrics`)).text();
   const line = body.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
@@ -38,177 +48,147 @@ const metric = async (url, name) => {
 };
 
 describe('two nodes, one database, Redis', { skip }, () => {
-  test('customer on node A and worker on node B: messages, typing, receipts, presence', async () => {
-    const nodes = await twoNodes();
-    try {
-      const { a, b } = nodes;
-      const bk = await acceptedBooking(a.url);
-      const chat_id = bk.chat.id;
-      const cust = await connect(a.url, bk.customerToken);
-      const workerOnline = next(cust, 'user_status_update', (d) => d.user_id === bk.worker.id && d.status === 'online');
-      const work = await connect(b.url, bk.workerToken);
-      await workerOnline;
-      assert.ok((await ask(cust, 'join_chat', { chat_id })).ok);
-      const joined = await ask(work, 'join_chat', { chat_id });
-      assert.ok(joined.ok);
-      const custSeen = joined.participants.find((p) => p.id === bk.customer.id);
-      assert.equal(custSeen.online, true, 'node B knows the customer is online on node A');
+  test('customer on node A and worker on node B: messages, typing, receipts, presence', () => onTwoNodes({}, async ({ a, b }) => {
+    const bk = await acceptedBooking(a.url);
+    const chat_id = bk.chat.id;
+    const cust = await connect(a.url, bk.customerToken);
+    const workerOnline = next(cust, 'user_status_update', (d) => d.user_id === bk.worker.id && d.status === 'online');
+    const work = await connect(b.url, bk.workerToken);
+    await workerOnline;
+    assert.ok((await ask(cust, 'join_chat', { chat_id })).ok);
+    const joined = await ask(work, 'join_chat', { chat_id });
+    assert.ok(joined.ok);
+    const custSeen = joined.participants.find((p) => p.id === bk.customer.id);
+    assert.equal(custSeen.online, true, 'node B knows the customer is online on node A');
 
-      const atB = next(work, 'new_message', (d) => d.message.body === 'hello from A');
-      const sent = await ask(cust, 'send_message', text(chat_id, 'hello from A'));
-      assert.ok(sent.ok);
-      assert.equal((await atB).message.id, sent.message.id);
-      const atA = next(cust, 'new_message', (d) => d.message.body === 'hello from B');
-      const reply = await ask(work, 'send_message', text(chat_id, 'hello from B'));
-      assert.equal((await atA).message.seq, reply.message.seq);
+    const atB = next(work, 'new_message', (d) => d.message.body === 'hello from A');
+    const sent = await ask(cust, 'send_message', text(chat_id, 'hello from A'));
+    assert.ok(sent.ok);
+    assert.equal((await atB).message.id, sent.message.id);
+    const atA = next(cust, 'new_message', (d) => d.message.body === 'hello from B');
+    const reply = await ask(work, 'send_message', text(chat_id, 'hello from B'));
+    assert.equal((await atA).message.seq, reply.message.seq);
 
-      const typingOn = next(cust, 'user_typing', (d) => d.user_id === bk.worker.id && d.is_typing);
-      assert.ok((await ask(work, 'typing', { chat_id, is_typing: true })).ok);
-      await typingOn;
-      const typingOff = next(cust, 'user_typing', (d) => d.user_id === bk.worker.id && !d.is_typing);
-      assert.ok((await ask(work, 'typing', { chat_id, is_typing: false })).ok);
-      await typingOff;
+    const typingOn = next(cust, 'user_typing', (d) => d.user_id === bk.worker.id && d.is_typing);
+    assert.ok((await ask(work, 'typing', { chat_id, is_typing: true })).ok);
+    await typingOn;
+    const typingOff = next(cust, 'user_typing', (d) => d.user_id === bk.worker.id && !d.is_typing);
+    assert.ok((await ask(work, 'typing', { chat_id, is_typing: false })).ok);
+    await typingOff;
 
-      const read = next(work, 'messages_read', (d) => d.user_id === bk.customer.id);
-      assert.ok((await ask(cust, 'mark_read', { chat_id, up_to_seq: reply.message.seq })).ok);
-      assert.equal((await read).up_to_seq, reply.message.seq);
+    const read = next(work, 'messages_read', (d) => d.user_id === bk.customer.id);
+    assert.ok((await ask(cust, 'mark_read', { chat_id, up_to_seq: reply.message.seq })).ok);
+    assert.equal((await read).up_to_seq, reply.message.seq);
 
-      // A second device of the worker on node A: closing the one on B does not make them
-      // offline; closing both does.
-      const work2 = await connect(a.url, bk.workerToken);
-      const offline = collect(cust, 'user_status_update');
-      work.close();
-      await sleep(700);
-      assert.deepEqual(offline.filter((d) => d.status === 'offline'), [], 'still online on node A');
-      const gone = next(cust, 'user_status_update', (d) => d.user_id === bk.worker.id && d.status === 'offline');
-      work2.close();
-      assert.ok((await gone).last_seen);
-      cust.close();
-    } finally {
-      await nodes.stop();
+    // A second device of the worker on node A: closing the one on B does not make them
+    // offline; closing both does.
+    const work2 = await connect(a.url, bk.workerToken);
+    const offline = collect(cust, 'user_status_update');
+    work.close();
+    await sleep(700);
+    assert.deepEqual(offline.filter((d) => d.status === 'offline'), [], 'still online on node A');
+    const gone = next(cust, 'user_status_update', (d) => d.user_id === bk.worker.id && d.status === 'offline');
+    work2.close();
+    assert.ok((await gone).last_seen);
+    cust.close();
+  }));
+
+  test('a booking accepted through node A opens the chat for both parties on node B', () => onTwoNodes({}, async ({ a, b }) => {
+    const booking = uid('b');
+    const customer = { id: uid('c'), name: 'Alice' };
+    const worker = { id: uid('w'), name: 'Bob' };
+    assert.equal((await platform(a.url, booking, 'requested', { customer, worker })).status, 200);
+    const cust = await connect(b.url, token(customer.id, 'customer'));
+    const work = await connect(b.url, token(worker.id, 'worker'));
+    const forCust = next(cust, 'chat_available', (d) => d.chat.booking_id === booking);
+    const forWork = next(work, 'chat_available', (d) => d.chat.booking_id === booking);
+    const accepted = await platform(a.url, booking, 'accepted', { customer, worker });
+    assert.equal(accepted.status, 200);
+    assert.equal((await forCust).chat.id, accepted.body.chat.id);
+    assert.equal((await forWork).chat.id, accepted.body.chat.id);
+    cust.close();
+    work.close();
+  }));
+
+  test('completing the booking on node A closes the chat for the worker on node B', () => onTwoNodes({}, async ({ a, b }) => {
+    const bk = await acceptedBooking(a.url);
+    const chat_id = bk.chat.id;
+    const work = await connect(b.url, bk.workerToken);
+    assert.ok((await ask(work, 'join_chat', { chat_id })).ok);
+    // The worker's node has the chat cached as open from the join and from typing.
+    assert.ok((await ask(work, 'typing', { chat_id, is_typing: true })).ok);
+    const closed = next(work, 'chat_closed', (d) => d.chat_id === chat_id);
+    assert.equal((await bk.move('in_progress')).status, 200);
+    assert.equal((await bk.move('completed')).status, 200);
+    assert.equal((await closed).reason, 'completed');
+    // Node B no longer takes anything for this chat.
+    await eventually(async () => !(await ask(work, 'typing', { chat_id, is_typing: true })).ok,
+      'typing refused on node B', 2000);
+    const late = await ask(work, 'send_message', text(chat_id, 'too late'));
+    assert.equal(late.ok, false);
+    assert.ok(['chat_closed', 'not_found'].includes(late.error.code), late.error.code);
+    work.close();
+  }));
+
+  test('both nodes writing into one chat at once: seq gap-free, retries on the other node not duplicated', () => onTwoNodes({ env: { RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000' } }, async ({ a, b }) => {
+    const bk = await acceptedBooking(a.url);
+    const chat_id = bk.chat.id;
+    const sockets = await Promise.all([
+      connect(a.url, bk.customerToken), connect(b.url, bk.customerToken),
+      connect(a.url, bk.workerToken), connect(b.url, bk.workerToken),
+    ]);
+    await Promise.all(sockets.map((s) => ask(s, 'join_chat', { chat_id })));
+    const live = collect(sockets[3], 'new_message');
+    const perSocket = 50;
+    const acks = await Promise.all(sockets.flatMap((s, i) =>
+      Array.from({ length: perSocket }, (_, n) => ask(s, 'send_message', text(chat_id, `s${i}-${n}`, `cc-${i}-${n}`)))));
+    assert.ok(acks.every((r) => r.ok), JSON.stringify(acks.find((r) => !r.ok)));
+
+    // The same client id again, through the other node: the stored message comes back.
+    const first = acks[0].message; // sent by the customer on node A
+    const retry = await ask(sockets[1], 'send_message', text(chat_id, 's0-0', first.client_id));
+    assert.ok(retry.ok);
+    assert.equal(retry.message.id, first.id);
+    assert.equal(retry.message.seq, first.seq);
+    // And the same fresh client id through both nodes at the same moment: one message.
+    const [x, y] = await Promise.all([
+      ask(sockets[2], 'send_message', text(chat_id, 'twice', 'both-nodes')),
+      ask(sockets[3], 'send_message', text(chat_id, 'twice', 'both-nodes')),
+    ]);
+    assert.ok(x.ok && y.ok);
+    assert.equal(x.message.id, y.message.id);
+
+    const all = await history(sockets[0], chat_id);
+    const seqs = all.map((m) => m.seq);
+    assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'seq 1..n without gaps');
+    const userMsgs = all.filter((m) => m.client_id);
+    assert.equal(userMsgs.length, 4 * perSocket + 1);
+    assert.equal(new Set(userMsgs.map((m) => m.client_id)).size, userMsgs.length, 'each client id once');
+    await eventually(() => live.length >= 4 * perSocket + 1, 'all live deliveries on node B', 5000);
+    await sleep(300);
+    const ids = live.map((d) => d.message.id);
+    assert.equal(new Set(ids).size, ids.length, 'no message delivered twice');
+    sockets.forEach((s) => s.close());
+  }));
+
+  test('rate limits count sends on both nodes together', () => onTwoNodes({ env: { RATE_LIMIT_MESSAGES: '5', RATE_LIMIT_WINDOW: '60s' } }, async ({ a, b }) => {
+    const bk = await acceptedBooking(a.url);
+    const chat_id = bk.chat.id;
+    const onA = await connect(a.url, bk.customerToken);
+    const onB = await connect(b.url, bk.customerToken);
+    for (let i = 0; i < 5; i++) {
+      const r = await ask(i % 2 ? onB : onA, 'send_message', text(chat_id, `m${i}`));
+      assert.ok(r.ok, `send ${i}: ${JSON.stringify(r.error)}`);
     }
-  });
-
-  test('a booking accepted through node A opens the chat for both parties on node B', async () => {
-    const nodes = await twoNodes();
-    try {
-      const { a, b } = nodes;
-      const booking = uid('b');
-      const customer = { id: uid('c'), name: 'Alice' };
-      const worker = { id: uid('w'), name: 'Bob' };
-      assert.equal((await platform(a.url, booking, 'requested', { customer, worker })).status, 200);
-      const cust = await connect(b.url, token(customer.id, 'customer'));
-      const work = await connect(b.url, token(worker.id, 'worker'));
-      const forCust = next(cust, 'chat_available', (d) => d.chat.booking_id === booking);
-      const forWork = next(work, 'chat_available', (d) => d.chat.booking_id === booking);
-      const accepted = await platform(a.url, booking, 'accepted', { customer, worker });
-      assert.equal(accepted.status, 200);
-      assert.equal((await forCust).chat.id, accepted.body.chat.id);
-      assert.equal((await forWork).chat.id, accepted.body.chat.id);
-      cust.close();
-      work.close();
-    } finally {
-      await nodes.stop();
+    for (const s of [onA, onB]) {
+      const r = await ask(s, 'send_message', text(chat_id, 'one too many'));
+      assert.equal(r.ok, false);
+      assert.equal(r.error.code, 'rate_limited');
+      assert.ok(r.error.retry_after_ms > 0);
     }
-  });
-
-  test('completing the booking on node A closes the chat for the worker on node B', async () => {
-    const nodes = await twoNodes();
-    try {
-      const { a, b } = nodes;
-      const bk = await acceptedBooking(a.url);
-      const chat_id = bk.chat.id;
-      const work = await connect(b.url, bk.workerToken);
-      assert.ok((await ask(work, 'join_chat', { chat_id })).ok);
-      // The worker's node has the chat cached as open from the join and from typing.
-      assert.ok((await ask(work, 'typing', { chat_id, is_typing: true })).ok);
-      const closed = next(work, 'chat_closed', (d) => d.chat_id === chat_id);
-      assert.equal((await bk.move('in_progress')).status, 200);
-      assert.equal((await bk.move('completed')).status, 200);
-      assert.equal((await closed).reason, 'completed');
-      // Node B no longer takes anything for this chat.
-      await eventually(async () => !(await ask(work, 'typing', { chat_id, is_typing: true })).ok,
-        'typing refused on node B', 2000);
-      const late = await ask(work, 'send_message', text(chat_id, 'too late'));
-      assert.equal(late.ok, false);
-      assert.ok(['chat_closed', 'not_found'].includes(late.error.code), late.error.code);
-      work.close();
-    } finally {
-      await nodes.stop();
-    }
-  });
-
-  test('both nodes writing into one chat at once: seq gap-free, retries on the other node not duplicated', async () => {
-    const nodes = await twoNodes({ env: { RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000' } });
-    try {
-      const { a, b } = nodes;
-      const bk = await acceptedBooking(a.url);
-      const chat_id = bk.chat.id;
-      const sockets = await Promise.all([
-        connect(a.url, bk.customerToken), connect(b.url, bk.customerToken),
-        connect(a.url, bk.workerToken), connect(b.url, bk.workerToken),
-      ]);
-      await Promise.all(sockets.map((s) => ask(s, 'join_chat', { chat_id })));
-      const live = collect(sockets[3], 'new_message');
-      const perSocket = 50;
-      const acks = await Promise.all(sockets.flatMap((s, i) =>
-        Array.from({ length: perSocket }, (_, n) => ask(s, 'send_message', text(chat_id, `s${i}-${n}`, `cc-${i}-${n}`)))));
-      assert.ok(acks.every((r) => r.ok), JSON.stringify(acks.find((r) => !r.ok)));
-
-      // The same client id again, through the other node: the stored message comes back.
-      const first = acks[0].message; // sent by the customer on node A
-      const retry = await ask(sockets[1], 'send_message', text(chat_id, 's0-0', first.client_id));
-      assert.ok(retry.ok);
-      assert.equal(retry.message.id, first.id);
-      assert.equal(retry.message.seq, first.seq);
-      // And the same fresh client id through both nodes at the same moment: one message.
-      const [x, y] = await Promise.all([
-        ask(sockets[2], 'send_message', text(chat_id, 'twice', 'both-nodes')),
-        ask(sockets[3], 'send_message', text(chat_id, 'twice', 'both-nodes')),
-      ]);
-      assert.ok(x.ok && y.ok);
-      assert.equal(x.message.id, y.message.id);
-
-      const all = await history(sockets[0], chat_id);
-      const seqs = all.map((m) => m.seq);
-      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'seq 1..n without gaps');
-      const userMsgs = all.filter((m) => m.client_id);
-      assert.equal(userMsgs.length, 4 * perSocket + 1);
-      assert.equal(new Set(userMsgs.map((m) => m.client_id)).size, userMsgs.length, 'each client id once');
-      await eventually(() => live.length >= 4 * perSocket + 1, 'all live deliveries on node B', 5000);
-      await sleep(300);
-      const ids = live.map((d) => d.message.id);
-      assert.equal(new Set(ids).size, ids.length, 'no message delivered twice');
-      sockets.forEach((s) => s.close());
-    } finally {
-      await nodes.stop();
-    }
-  });
-
-  test('rate limits count sends on both nodes together', async () => {
-    const nodes = await twoNodes({ env: { RATE_LIMIT_MESSAGES: '5', RATE_LIMIT_WINDOW: '60s' } });
-    try {
-      const { a, b } = nodes;
-      const bk = await acceptedBooking(a.url);
-      const chat_id = bk.chat.id;
-      const onA = await connect(a.url, bk.customerToken);
-      const onB = await connect(b.url, bk.customerToken);
-      for (let i = 0; i < 5; i++) {
-        const r = await ask(i % 2 ? onB : onA, 'send_message', text(chat_id, `m${i}`));
-        assert.ok(r.ok, `send ${i}: ${JSON.stringify(r.error)}`);
-      }
-      for (const s of [onA, onB]) {
-        const r = await ask(s, 'send_message', text(chat_id, 'one too many'));
-        assert.equal(r.ok, false);
-        assert.equal(r.error.code, 'rate_limited');
-        assert.ok(r.error.retry_after_ms > 0);
-      }
-      onA.close();
-      onB.close();
-    } finally {
-      await nodes.stop();
-    }
-  });
+    onA.close();
+    onB.close();
+  }));
 
   test('Redis stopped and restarted: acked messages kept, cross-node delivery resumes', async () => {
     const port = await freePort();

@@ -36,18 +36,7 @@ impl Driver for Bus {
         let Some(redis) = &self.redis else {
             return Ok(());
         };
-        let sent = redis
-            .call("publish", |mut c| async move {
-                redis::cmd("PUBLISH")
-                    .arg(chan)
-                    .arg(val)
-                    .query_async::<i64>(&mut c)
-                    .await
-            })
-            .await;
-        if sent.is_err() {
-            metrics::counter!("omw_redis_publish_skipped_total").increment(1);
-        }
+        redis.publish("socketio", chan, val).await;
         Ok(())
     }
 

@@ -20,16 +20,12 @@ impl Invalidations {
     /// Tell every node (this one included) to forget `chat_id`.
     pub async fn publish(&self, chat_id: &str) {
         let Some(redis) = &self.redis else { return };
-        let chan = redis.key(CHANNEL);
-        let id = chat_id.to_string();
-        let _ = redis
-            .call("invalidate", |mut c| async move {
-                redis::cmd("PUBLISH")
-                    .arg(chan)
-                    .arg(id)
-                    .query_async::<i64>(&mut c)
-                    .await
-            })
+        redis
+            .publish(
+                "invalidate",
+                redis.key(CHANNEL),
+                chat_id.as_bytes().to_vec(),
+            )
             .await;
     }
 

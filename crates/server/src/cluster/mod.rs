@@ -192,6 +192,23 @@ impl Redis {
         }
     }
 
+    /// Publish to a channel for a request path; false if it could not be sent (counted).
+    pub async fn publish(&self, op: &'static str, chan: String, payload: Vec<u8>) -> bool {
+        let sent = self
+            .call(op, |mut c| async move {
+                redis::cmd("PUBLISH")
+                    .arg(chan)
+                    .arg(payload)
+                    .query_async::<i64>(&mut c)
+                    .await
+            })
+            .await;
+        if sent.is_err() {
+            metrics::counter!("omw_redis_publish_skipped_total", "op" => op).increment(1);
+        }
+        sent.is_ok()
+    }
+
     /// Deliver messages of `chan` to a new stream.
     pub async fn subscribe(
         &self,
