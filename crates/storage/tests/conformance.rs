@@ -254,6 +254,158 @@ async fn insert_is_idempotent_by_client_id(db: Arc<TestDb>) {
     assert_eq!(all.messages.len(), 4); // system + k1 + w1/k1 + k2
 }
 
+/// One batch across many chats, as the group-commit writer sends it: per-chat seqs follow the
+/// batch order, stored and in-batch duplicates come back as such, closed and unknown chats and
+/// bad attachments are refused one message at a time, and the batch is longer than one
+/// statement takes (chunked lookups and inserts).
+async fn batch_spans_many_chats(db: Arc<TestDb>) {
+    use std::collections::HashMap;
+    let s = store(&db).await;
+    let mut chats = Vec::new();
+    for i in 0..40 {
+        chats.push(accepted_chat(&*s, &format!("b{i}")).await);
+    }
+    booking_at(&*s, "done", BookingStatus::Completed).await;
+    let closed = s.get_chat_by_booking("done").await.unwrap().unwrap();
+    assert_eq!(closed.status, ChatStatus::Closed);
+    let stored = send(&*s, text(&chats[0], "c1", "old", "first"))
+        .await
+        .unwrap();
+    s.insert_attachment(attachment("p1", &chats[5], "c1", "image/jpeg"))
+        .await
+        .unwrap();
+
+    let mut batch = Vec::new();
+    for i in 0..1100 {
+        batch.push(text(&chats[i % 40], "c1", &format!("k{i}"), "x"));
+        match i {
+            10 => batch.push(text(&chats[0], "c1", "old", "retry")),
+            20 => batch.push(text(&chats[3], "c1", "k3", "again")),
+            21 => batch.push(text(&chats[3], "w1", "k3", "other sender")),
+            30 => batch.push(text(&closed.id, "c1", "z", "closed")),
+            31 => batch.push(text("nope", "c1", "z", "unknown")),
+            40 | 41 => {
+                let mut m = text(&chats[5], "c1", &format!("img{i}"), "photo");
+                m.kind = MessageKind::Image;
+                m.attachment_id = Some("p1".into());
+                batch.push(m);
+            }
+            _ => {}
+        }
+    }
+    let mut last: HashMap<String, i64> = HashMap::new();
+    for c in &chats {
+        last.insert(c.clone(), s.get_chat(c).await.unwrap().unwrap().last_seq);
+    }
+    let out = s.insert_messages(batch.clone()).await.unwrap();
+    assert_eq!(out.len(), batch.len());
+
+    // The model: what each message must come back as.
+    let mut seen: HashMap<(String, String, String), (String, i64)> = HashMap::new();
+    seen.insert(
+        (chats[0].clone(), "c1".into(), "old".into()),
+        (stored.message.id.clone(), stored.message.seq),
+    );
+    let mut attachment_used = false;
+    for (m, r) in batch.iter().zip(&out) {
+        let key = (
+            m.chat_id.clone(),
+            m.sender.id.clone(),
+            m.client_id.clone().unwrap(),
+        );
+        if m.chat_id == "nope" {
+            assert!(matches!(
+                r,
+                Err(StoreError::Domain(DomainError::NotFound(_)))
+            ));
+        } else if let Some((id, seq)) = seen.get(&key) {
+            let r = r.as_ref().unwrap();
+            assert!(r.duplicate, "{key:?}");
+            assert_eq!((&r.message.id, r.message.seq), (id, *seq));
+        } else if m.chat_id == closed.id {
+            assert!(matches!(
+                r,
+                Err(StoreError::Domain(DomainError::ChatClosed))
+            ));
+        } else if m.attachment_id.is_some() && attachment_used {
+            assert!(matches!(
+                r,
+                Err(StoreError::Domain(DomainError::InvalidPayload(_)))
+            ));
+        } else {
+            let r = r.as_ref().unwrap();
+            assert!(!r.duplicate);
+            let n = last.get_mut(&m.chat_id).unwrap();
+            *n += 1;
+            assert_eq!(r.message.seq, *n, "{key:?}");
+            assert_eq!(r.message.id, m.id);
+            assert_eq!(r.message.body, m.body);
+            if m.attachment_id.is_some() {
+                attachment_used = true;
+                let att = r.message.attachment.as_ref().unwrap();
+                assert_eq!(att.url, "/api/v1/attachments/p1");
+                assert_eq!((att.width, att.height), (Some(10), Some(20)));
+            }
+            seen.insert(key, (m.id.clone(), *n));
+        }
+    }
+    assert!(attachment_used);
+    assert_eq!(
+        s.get_attachment("p1")
+            .await
+            .unwrap()
+            .unwrap()
+            .message_id
+            .as_deref(),
+        Some(
+            batch
+                .iter()
+                .find(|m| m.client_id.as_deref() == Some("img40"))
+                .unwrap()
+                .id
+                .as_str()
+        )
+    );
+
+    // What is stored: every chat gap-free up to its last seq, the batch's rows where the
+    // results said.
+    let by_id: HashMap<&str, i64> = seen.values().map(|(id, seq)| (id.as_str(), *seq)).collect();
+    for c in &chats {
+        let chat = s.get_chat(c).await.unwrap().unwrap();
+        assert_eq!(chat.last_seq, last[c]);
+        let page = s.load_messages(c, Page::After(0), 2000).await.unwrap();
+        let seqs: Vec<i64> = page.messages.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, (1..=last[c]).collect::<Vec<_>>());
+        for m in &page.messages {
+            if let Some(seq) = by_id.get(m.id.as_str()) {
+                assert_eq!(m.seq, *seq);
+            }
+        }
+    }
+    let stored_total: usize = {
+        let mut n = 0;
+        for c in &chats {
+            n += s
+                .load_messages(c, Page::After(0), 2000)
+                .await
+                .unwrap()
+                .messages
+                .len();
+        }
+        n
+    };
+    // 40 opening system messages, "old", and one row per fresh message of the batch.
+    let fresh = out
+        .iter()
+        .filter(|r| matches!(r, Ok(i) if !i.duplicate))
+        .count();
+    assert_eq!(stored_total, 40 + 1 + fresh);
+    assert_eq!(
+        closed.last_seq,
+        s.get_chat(&closed.id).await.unwrap().unwrap().last_seq
+    );
+}
+
 async fn paging(db: Arc<TestDb>) {
     let s = store(&db).await;
     let chat = accepted_chat(&*s, "b1").await;
@@ -464,6 +616,7 @@ omw_testkit::each_backend!(
     chat_lifecycle,
     seq_is_gap_free_under_concurrency,
     insert_is_idempotent_by_client_id,
+    batch_spans_many_chats,
     paging,
     read_marks,
     attachments_link_once,

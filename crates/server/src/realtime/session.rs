@@ -1,18 +1,18 @@
 //! Per-socket state: who it is, until when its token is good, and the order of its events.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, PoisonError,
         atomic::{AtomicI64, AtomicU64, Ordering},
     },
 };
 
 use omw_domain::Principal;
 use socketioxide::{handler::FromMessageParts, socket::Socket};
+use tokio::sync::{Notify, oneshot};
 
 use super::{Adapter, SocketRef};
-use tokio::sync::Notify;
 
 pub struct Session {
     pub principal: Principal,
@@ -23,8 +23,31 @@ pub struct Session {
     /// Chats this socket joined.
     pub joined: Mutex<HashSet<String>>,
     next_ticket: AtomicU64,
-    turn: AtomicU64,
-    turn_changed: Notify,
+    turns: Mutex<Turns>,
+}
+
+/// Whose turn it is, and the events waiting for theirs. Each waiter is woken alone when its
+/// turn comes (a shared `Notify` woke every waiting event of the socket at every turn).
+#[derive(Default)]
+struct Turns {
+    current: u64,
+    waiting: HashMap<u64, oneshot::Sender<()>>,
+}
+
+impl Turns {
+    /// Pass the turn on from the current ticket to the next one still waiting or yet to come.
+    fn advance(&mut self) {
+        loop {
+            self.current += 1;
+            let Some(wake) = self.waiting.remove(&self.current) else {
+                return;
+            };
+            if wake.send(()).is_ok() {
+                return;
+            }
+            // That event was dropped while it waited: it will never take its turn.
+        }
+    }
 }
 
 impl Session {
@@ -35,8 +58,7 @@ impl Session {
             closed: Notify::new(),
             joined: Mutex::new(HashSet::new()),
             next_ticket: AtomicU64::new(0),
-            turn: AtomicU64::new(0),
-            turn_changed: Notify::new(),
+            turns: Mutex::new(Turns::default()),
         })
     }
 
@@ -65,14 +87,46 @@ impl Session {
     /// socketioxide runs each event in its own task; this keeps one socket's events (and so its
     /// messages' seq) in the order they arrived.
     pub async fn turn(self: &Arc<Self>, ticket: Ticket) -> TurnGuard {
-        loop {
-            let changed = self.turn_changed.notified();
-            if self.turn.load(Ordering::Acquire) == ticket.0 {
-                return TurnGuard {
+        let wait = {
+            let mut turns = self.turns();
+            if turns.current == ticket.0 {
+                None
+            } else {
+                let (wake, woken) = oneshot::channel();
+                turns.waiting.insert(ticket.0, wake);
+                Some(Waiting {
                     session: self.clone(),
-                };
+                    woken,
+                    done: false,
+                })
             }
-            changed.await;
+        };
+        if let Some(mut wait) = wait {
+            let _ = (&mut wait.woken).await;
+            wait.done = true;
+        }
+        TurnGuard {
+            session: self.clone(),
+        }
+    }
+
+    fn turns(&self) -> std::sync::MutexGuard<'_, Turns> {
+        self.turns.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An event waiting for its turn. Dropped after it was woken but before it took the turn (the
+/// event was cancelled in between), it passes the turn on.
+struct Waiting {
+    session: Arc<Session>,
+    woken: oneshot::Receiver<()>,
+    done: bool,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if !self.done && self.woken.try_recv().is_ok() {
+            self.session.turns().advance();
         }
     }
 }
@@ -84,8 +138,7 @@ pub struct TurnGuard {
 
 impl Drop for TurnGuard {
     fn drop(&mut self) {
-        self.session.turn.fetch_add(1, Ordering::AcqRel);
-        self.session.turn_changed.notify_waiters();
+        self.session.turns().advance();
     }
 }
 
@@ -119,5 +172,62 @@ impl FromMessageParts<Adapter> for Ticket {
     ) -> Result<Self, NoSession> {
         let session = s.extensions.get::<Arc<Session>>().ok_or(NoSession)?;
         Ok(Ticket(session.next_ticket.fetch_add(1, Ordering::AcqRel)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use omw_domain::Role;
+
+    use super::*;
+
+    fn session() -> Arc<Session> {
+        let who = Principal {
+            user_id: "u1".into(),
+            role: Role::Customer,
+            name: None,
+        };
+        Session::new(who, i64::MAX)
+    }
+
+    #[tokio::test]
+    async fn events_take_their_turns_in_ticket_order() {
+        let s = session();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        // Later tickets ask first.
+        for n in (0..5u64).rev() {
+            let (s, order) = (s.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let _turn = s.turn(Ticket(n)).await;
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                order.lock().unwrap().push(n);
+            }));
+            tokio::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_waiter_passes_its_turn_on() {
+        let s = session();
+        let first = s.turn(Ticket(0)).await;
+        // Ticket 1 waits, then is cancelled before its turn; ticket 2 must still run.
+        let waiting = tokio::spawn({
+            let s = s.clone();
+            async move { s.turn(Ticket(1)).await }
+        });
+        tokio::task::yield_now().await;
+        waiting.abort();
+        let _ = waiting.await;
+        drop(first);
+        tokio::time::timeout(Duration::from_secs(1), s.turn(Ticket(2)))
+            .await
+            .expect("ticket 2 gets its turn");
     }
 }

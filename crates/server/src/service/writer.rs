@@ -74,7 +74,18 @@ impl Writer {
     }
 }
 
+/// Written batches waiting to be announced, per shard: enough to keep the database busy while
+/// the previous batch is broadcast, few enough to keep back-pressure.
+const ANNOUNCE_QUEUE: usize = 4;
+
+type Written = Vec<(Job, Result<Inserted, StoreError>)>;
+
 async fn run(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>, mut rx: mpsc::Receiver<Job>) {
+    // Broadcasting and answering a batch is CPU work that does not need the database: a task
+    // of its own does it while the next batch is written. It takes the batches in order, so a
+    // chat's messages still go out in seq order.
+    let (done, announcing) = mpsc::channel(ANNOUNCE_QUEUE);
+    let announcer = tokio::spawn(announce(notifier, announcing));
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let started = Instant::now();
@@ -97,9 +108,19 @@ async fn run(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>, mut rx: mpsc::R
         };
         metrics::histogram!("omw_write_batch_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("omw_write_batch_size").record(jobs.len() as f64);
-        // Broadcast in seq order, then answer the senders.
-        let pairs: Vec<_> = jobs.drain(..).zip(results).collect();
-        for (job, result) in &pairs {
+        let written: Written = jobs.drain(..).zip(results).collect();
+        if done.send(written).await.is_err() {
+            break;
+        }
+    }
+    drop(done);
+    let _ = announcer.await;
+}
+
+/// Broadcast each written batch in seq order, then answer its senders.
+async fn announce(notifier: Arc<dyn Notifier>, mut rx: mpsc::Receiver<Written>) {
+    while let Some(written) = rx.recv().await {
+        for (job, result) in &written {
             if let Ok(ins) = result
                 && !ins.duplicate
             {
@@ -108,7 +129,7 @@ async fn run(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>, mut rx: mpsc::R
                     .await;
             }
         }
-        for (job, result) in pairs {
+        for (job, result) in written {
             let _ = job.reply.send(result);
         }
     }

@@ -36,9 +36,10 @@ pub struct Queries {
     pub chats_of_customer: SqlStr,
     pub chats_of_worker: SqlStr,
     pub lock_chat: SqlStr,
+    pub lock_chats: ListStmt,
     pub lock_chat_by_booking: SqlStr,
     pub insert_chat: SqlStr,
-    pub set_last_seq: SqlStr,
+    pub set_last_seqs: ListStmt,
     pub close_chat: SqlStr,
     pub insert_read_state: SqlStr,
     pub raise_read_state: SqlStr,
@@ -46,9 +47,9 @@ pub struct Queries {
     pub read_states: SqlStr,
     pub enqueue_deletion: SqlStr,
     pub due_deletions: SqlStr,
-    pub message_by_client_id: SqlStr,
+    pub messages_by_client_ids: ListStmt,
     pub message_by_seq: SqlStr,
-    pub insert_message: SqlStr,
+    pub insert_messages: ListStmt,
     pub messages_latest: SqlStr,
     pub messages_before: SqlStr,
     pub messages_after: SqlStr,
@@ -74,7 +75,7 @@ impl Queries {
         } else {
             " FOR UPDATE"
         };
-        let q = |sql: String| sql_str(adapt(dialect, &sql));
+        let q = move |sql: String| sql_str(adapt(dialect, &sql));
         let chat_select =
             format!("SELECT {CHAT_COLS} FROM chats c JOIN bookings b ON b.id = c.booking_id");
         let msg_select = format!(
@@ -118,6 +119,12 @@ impl Queries {
             lock_chat: q(format!(
                 "SELECT id, status, last_seq FROM chats WHERE id = ?{lock}"
             )),
+            lock_chats: ListStmt::new(move |n| {
+                q(format!(
+                    "SELECT id, status, last_seq FROM chats WHERE id IN ({}) ORDER BY id{lock}",
+                    list(n, "?", ", ")
+                ))
+            }),
             lock_chat_by_booking: q(format!(
                 "SELECT id, status, last_seq FROM chats WHERE booking_id = ?{lock}"
             )),
@@ -126,7 +133,13 @@ impl Queries {
                  last_seq, created_at) VALUES (?, ?, ?, ?, 'active', 0, ?)"
                     .into(),
             ),
-            set_last_seq: q("UPDATE chats SET last_seq = ? WHERE id = ?".into()),
+            set_last_seqs: ListStmt::new(move |n| {
+                q(format!(
+                    "UPDATE chats SET last_seq = CASE id {} ELSE last_seq END WHERE id IN ({})",
+                    list(n, "WHEN ? THEN ?", " "),
+                    list(n, "?", ", ")
+                ))
+            }),
             close_chat: q(
                 "UPDATE chats SET status = 'closed', closed_at = ?, close_reason = ? \
                  WHERE id = ?"
@@ -150,16 +163,30 @@ impl Queries {
             due_deletions: q("SELECT chat_id FROM chat_deletions WHERE due_at <= ? \
                  ORDER BY due_at, chat_id LIMIT ?"
                 .into()),
-            message_by_client_id: q(format!(
-                "{msg_select} WHERE m.chat_id = ? AND m.sender_id = ? AND m.client_id = ?"
-            )),
+            // An OR of equalities rather than a row-value IN: SQLite takes no list on the
+            // right of a row-value IN (and scans the table for `IN (VALUES …)`), while all three
+            // answer the OR with one index probe per term.
+            messages_by_client_ids: ListStmt::new({
+                let msg_select = msg_select.clone();
+                move |n| {
+                    q(format!(
+                        "{msg_select} WHERE {}",
+                        list(
+                            n,
+                            "(m.chat_id = ? AND m.sender_id = ? AND m.client_id = ?)",
+                            " OR "
+                        )
+                    ))
+                }
+            }),
             message_by_seq: q(format!("{msg_select} WHERE m.chat_id = ? AND m.seq = ?")),
-            insert_message: q(
-                "INSERT INTO messages (id, chat_id, seq, sender_id, sender_role, \
-                 sender_name, kind, body, attachment_id, client_id, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    .into(),
-            ),
+            insert_messages: ListStmt::new(move |n| {
+                q(format!(
+                    "INSERT INTO messages (id, chat_id, seq, sender_id, sender_role, \
+                     sender_name, kind, body, attachment_id, client_id, created_at) VALUES {}",
+                    list(n, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ", ")
+                ))
+            }),
             messages_latest: q(format!(
                 "{msg_select} WHERE m.chat_id = ? ORDER BY m.seq DESC LIMIT ?"
             )),
@@ -194,7 +221,75 @@ impl Queries {
     }
 }
 
-/// Statements are built once at start from constants above, never from input.
+/// The most bound parameters one statement may carry: SQLite's default
+/// `SQLITE_MAX_VARIABLE_NUMBER` (MySQL and PostgreSQL allow 65,535).
+pub const MAX_BIND_PARAMS: usize = 32_766;
+
+/// Bound parameters per item of the widest list statement (a row of `insert_messages`).
+const MAX_PARAMS_PER_ITEM: usize = 11;
+
+/// The longest list one statement takes. Longer lists are split into chunks.
+pub const MAX_LIST: usize = 512;
+
+const _: () = assert!(MAX_LIST * MAX_PARAMS_PER_ITEM <= MAX_BIND_PARAMS);
+const _: () = assert!(MAX_LIST.is_power_of_two());
+
+/// A statement over a list of items (ids, keys or rows), written for every power-of-two
+/// length up to [`MAX_LIST`]. A handful of fixed lengths keeps the number of distinct prepared
+/// statements (and so the statement caches of the connections) small and bounded.
+#[derive(Clone)]
+pub struct ListStmt {
+    /// `by_len[k]` takes `1 << k` items.
+    by_len: Vec<SqlStr>,
+    build: Arc<dyn Fn(usize) -> SqlStr + Send + Sync>,
+}
+
+impl std::fmt::Debug for ListStmt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListStmt")
+            .field("by_len", &self.by_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ListStmt {
+    fn new(build: impl Fn(usize) -> SqlStr + Send + Sync + 'static) -> Self {
+        let by_len = (0..=MAX_LIST.trailing_zeros())
+            .map(|k| build(1 << k))
+            .collect();
+        ListStmt {
+            by_len,
+            build: Arc::new(build),
+        }
+    }
+
+    /// The statement for exactly `n` items (1 ≤ n ≤ [`MAX_LIST`]), and whether it is one of
+    /// the fixed lengths worth keeping prepared. Other lengths are written on demand and should
+    /// run unprepared (`persistent(false)`), so they do not churn the statement caches: one
+    /// statement parsed again costs less than another round trip to the database.
+    pub fn exact(&self, n: usize) -> (SqlStr, bool) {
+        let n = n.clamp(1, MAX_LIST);
+        if n.is_power_of_two() {
+            (self.by_len[n.trailing_zeros() as usize].clone(), true)
+        } else {
+            ((self.build)(n), false)
+        }
+    }
+
+    /// The shortest statement that takes at least `n` items (1 ≤ n ≤ [`MAX_LIST`]), and its
+    /// length. For lists that may repeat an item (`IN`, `OR`, `CASE`): pad with the last one.
+    pub fn padded(&self, n: usize) -> (usize, &SqlStr) {
+        let len = n.clamp(1, MAX_LIST).next_power_of_two();
+        (len, &self.by_len[len.trailing_zeros() as usize])
+    }
+}
+
+/// `n` copies of `item` joined by `sep`.
+fn list(n: usize, item: &str, sep: &str) -> String {
+    vec![item; n].join(sep)
+}
+
+/// Statements are built from the constants above (and list lengths), never from input.
 fn sql_str(sql: String) -> SqlStr {
     AssertSqlSafe(Arc::<str>::from(sql)).into_sql_str()
 }
@@ -230,6 +325,26 @@ mod tests {
             "a = $1 AND b = $2"
         );
         assert_eq!(adapt(Dialect::MySql, "a = ?"), "a = ?");
+    }
+
+    #[test]
+    fn list_statements_have_power_of_two_lengths() {
+        let q = Queries::new(Dialect::Postgres);
+        assert_eq!(q.lock_chats.padded(1).0, 1);
+        assert_eq!(q.lock_chats.padded(3).0, 4);
+        assert_eq!(q.lock_chats.padded(512).0, 512);
+        assert!(q.insert_messages.exact(64).1);
+        let (sql, keep) = q.insert_messages.exact(3);
+        assert!(!keep && sql.as_str().ends_with("$33)") && !sql.as_str().contains("$34"));
+        let (sql, _) = q.insert_messages.exact(MAX_LIST);
+        let last = format!("${})", MAX_LIST * MAX_PARAMS_PER_ITEM);
+        assert!(sql.as_str().ends_with(&last));
+        let (_, sql) = q.set_last_seqs.padded(2);
+        assert_eq!(
+            sql.as_str(),
+            "UPDATE chats SET last_seq = CASE id WHEN $1 THEN $2 WHEN $3 THEN $4 \
+             ELSE last_seq END WHERE id IN ($5, $6)"
+        );
     }
 
     #[test]

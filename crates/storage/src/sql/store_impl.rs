@@ -9,7 +9,7 @@ pub(crate) const TX_ATTEMPTS: usize = 5;
 
 macro_rules! impl_sql_store {
     ($store:ident, $db:ty, $backend:expr) => {
-        use std::collections::BTreeMap;
+        use std::collections::{BTreeMap, HashMap};
 
         use async_trait::async_trait;
         use omw_domain::{
@@ -21,7 +21,7 @@ macro_rules! impl_sql_store {
         use crate::{
             connect::Backend,
             error::StoreError,
-            sql::{rows::*, store_impl::TX_ATTEMPTS},
+            sql::{queries::MAX_LIST, rows::*, store_impl::TX_ATTEMPTS},
             store::*,
         };
 
@@ -32,6 +32,21 @@ macro_rules! impl_sql_store {
             active: bool,
             last_seq: i64,
             dirty: bool,
+        }
+
+        /// A message's idempotency key: (chat, sender, client id).
+        type ClientKey<'a> = (&'a str, &'a str, &'a str);
+
+        fn client_key(m: &NewMessage) -> Option<ClientKey<'_>> {
+            m.client_id.as_deref().map(|c| (m.chat_id.as_str(), m.sender.id.as_str(), c))
+        }
+
+        /// What a batch already holds under a client key.
+        enum Known {
+            /// Stored by an earlier transaction.
+            Stored(Box<Message>),
+            /// Written earlier in this batch: the index of its result.
+            InBatch(usize),
         }
 
         impl $store {
@@ -47,109 +62,170 @@ macro_rules! impl_sql_store {
                 }))
             }
 
-            async fn message_by_seq(&self, tx: &mut Tx, chat_id: &str, seq: i64) -> Result<Message, StoreError> {
-                let row = sqlx::query_as::<_, MessageRow>(self.q.message_by_seq.clone())
-                    .bind(chat_id)
-                    .bind(seq)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                Message::try_from(row)
-            }
-
-            /// Insert one message into a locked chat. Refusals come back as the inner error so
-            /// the rest of a batch goes on.
-            async fn insert_one(
+            /// Lock (`FOR UPDATE` where the dialect has row locks) and read every chat named,
+            /// in id order, with one statement per [`MAX_LIST`] chats. Unknown ids are absent.
+            async fn lock_chats(
                 &self,
                 tx: &mut Tx,
-                cursor: Option<&mut ChatCursor>,
-                m: &NewMessage,
-            ) -> Result<Result<Inserted, StoreError>, StoreError> {
-                let Some(cursor) = cursor else {
-                    return Ok(Err(DomainError::NotFound("chat").into()));
-                };
-                if let Some(client_id) = &m.client_id {
-                    let existing = sqlx::query_as::<_, MessageRow>(self.q.message_by_client_id.clone())
-                        .bind(&m.chat_id)
-                        .bind(&m.sender.id)
-                        .bind(client_id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                    if let Some(row) = existing {
-                        return Ok(Message::try_from(row).map(|message| Inserted { message, duplicate: true }));
+                ids: &[&str],
+            ) -> Result<BTreeMap<String, ChatCursor>, StoreError> {
+                let mut out = BTreeMap::new();
+                for chunk in ids.chunks(MAX_LIST) {
+                    let (len, sql) = self.q.lock_chats.padded(chunk.len());
+                    let mut query = sqlx::query_as::<_, ChatLockRow>(sql.clone());
+                    for i in 0..len {
+                        query = query.bind(chunk[i.min(chunk.len() - 1)]);
+                    }
+                    for r in query.fetch_all(&mut **tx).await? {
+                        let cursor = ChatCursor {
+                            active: r.status == ChatStatus::Active.as_str(),
+                            last_seq: r.last_seq,
+                            dirty: false,
+                        };
+                        out.insert(r.id, cursor);
                     }
                 }
-                if !cursor.active {
-                    return Ok(Err(DomainError::ChatClosed.into()));
+                Ok(out)
+            }
+
+            /// The stored messages under the given client keys, with one statement per
+            /// [`MAX_LIST`] keys.
+            async fn messages_by_client_keys<'a>(
+                &self,
+                tx: &mut Tx,
+                keys: &[ClientKey<'a>],
+            ) -> Result<HashMap<ClientKey<'a>, Known>, StoreError> {
+                let mut found = HashMap::new();
+                let mut inexact = false;
+                for chunk in keys.chunks(MAX_LIST) {
+                    let rows = self.fetch_by_client_keys(tx, chunk).await?;
+                    for message in rows {
+                        // Take the key from the batch: the map borrows the batch, not the row.
+                        let key = (
+                            message.chat_id.as_str(),
+                            message.sender.id.as_str(),
+                            message.client_id.as_deref().unwrap_or_default(),
+                        );
+                        match chunk.iter().find(|k| **k == key) {
+                            Some(k) => {
+                                found.insert(*k, Known::Stored(Box::new(message)));
+                            }
+                            // The database matched a key Rust does not call equal (MariaDB's
+                            // PAD SPACE collations ignore trailing spaces).
+                            None => inexact = true,
+                        }
+                    }
                 }
-                if let Some(att_id) = &m.attachment_id {
-                    let att = sqlx::query_as::<_, AttachmentRow>(self.q.attachment_by_id_locked.clone())
-                        .bind(att_id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                    let usable = att.as_ref().is_some_and(|a| {
+                if inexact {
+                    // Let the database say which key each row answers: one key at a time.
+                    for key in keys {
+                        if !found.contains_key(key) {
+                            let mut rows = self.fetch_by_client_keys(tx, std::slice::from_ref(key)).await?;
+                            if let Some(message) = rows.pop() {
+                                found.insert(*key, Known::Stored(Box::new(message)));
+                            }
+                        }
+                    }
+                }
+                Ok(found)
+            }
+
+            async fn fetch_by_client_keys(
+                &self,
+                tx: &mut Tx,
+                keys: &[ClientKey<'_>],
+            ) -> Result<Vec<Message>, StoreError> {
+                let (len, sql) = self.q.messages_by_client_ids.padded(keys.len());
+                let mut query = sqlx::query_as::<_, MessageRow>(sql.clone());
+                for i in 0..len {
+                    let (chat, sender, client) = keys[i.min(keys.len() - 1)];
+                    query = query.bind(chat).bind(sender).bind(client);
+                }
+                query
+                    .fetch_all(&mut **tx)
+                    .await?
+                    .into_iter()
+                    .map(Message::try_from)
+                    .collect()
+            }
+
+            /// Check and link a message's attachment. `Ok(Err(_))` refuses this message only.
+            async fn link_attachment(
+                &self,
+                tx: &mut Tx,
+                m: &NewMessage,
+                att_id: &str,
+            ) -> Result<Result<omw_domain::Attachment, StoreError>, StoreError> {
+                let att = sqlx::query_as::<_, AttachmentRow>(self.q.attachment_by_id_locked.clone())
+                    .bind(att_id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .filter(|a| {
                         a.chat_id == m.chat_id
                             && a.uploader_id == m.sender.id
                             && a.message_id.is_none()
                             && m.kind.accepts_mime(&a.mime)
                     });
-                    if !usable {
-                        return Ok(Err(DomainError::InvalidPayload(format!(
-                            "attachment_id does not name an unused upload of yours in this chat \
-                             that fits a {} message",
-                            m.kind.as_str()
-                        ))
-                        .into()));
-                    }
-                    sqlx::query(self.q.link_attachment.clone())
-                        .bind(&m.id)
-                        .bind(att_id)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-                let seq = cursor.last_seq + 1;
-                sqlx::query(self.q.insert_message.clone())
+                let Some(att) = att else {
+                    return Ok(Err(DomainError::InvalidPayload(format!(
+                        "attachment_id does not name an unused upload of yours in this chat \
+                         that fits a {} message",
+                        m.kind.as_str()
+                    ))
+                    .into()));
+                };
+                sqlx::query(self.q.link_attachment.clone())
                     .bind(&m.id)
-                    .bind(&m.chat_id)
-                    .bind(seq)
-                    .bind(&m.sender.id)
-                    .bind(m.sender.role.as_str())
-                    .bind(&m.sender.name)
-                    .bind(m.kind.as_str())
-                    .bind(&m.body)
-                    .bind(&m.attachment_id)
-                    .bind(&m.client_id)
-                    .bind(m.created_at)
+                    .bind(att_id)
                     .execute(&mut **tx)
                     .await?;
-                cursor.last_seq = seq;
-                cursor.dirty = true;
-                let message = if m.attachment_id.is_some() {
-                    self.message_by_seq(tx, &m.chat_id, seq).await?
-                } else {
-                    Message {
-                        id: m.id.clone(),
-                        chat_id: m.chat_id.clone(),
-                        seq,
-                        sender: m.sender.clone(),
-                        kind: m.kind,
-                        body: m.body.clone(),
-                        attachment: None,
-                        client_id: m.client_id.clone(),
-                        created_at: m.created_at,
-                    }
-                };
-                Ok(Ok(Inserted { message, duplicate: false }))
+                Ok(Ok(AttachmentRecord::from(att).to_attachment()))
             }
 
-            async fn flush_cursors(&self, tx: &mut Tx, cursors: &BTreeMap<String, Option<ChatCursor>>) -> Result<(), StoreError> {
-                for (chat_id, cursor) in cursors {
-                    if let Some(c) = cursor.as_ref().filter(|c| c.dirty) {
-                        sqlx::query(self.q.set_last_seq.clone())
-                            .bind(c.last_seq)
-                            .bind(chat_id)
-                            .execute(&mut **tx)
-                            .await?;
+            /// Write new messages with one multi-row `INSERT` per [`MAX_LIST`] rows (within the
+            /// bound-parameter limit).
+            async fn insert_rows(&self, tx: &mut Tx, rows: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
+                for chunk in rows.chunks(MAX_LIST) {
+                    let (sql, keep) = self.q.insert_messages.exact(chunk.len());
+                    let mut query = sqlx::query(sql).persistent(keep);
+                    for (m, seq) in chunk {
+                        query = query
+                            .bind(&m.id)
+                            .bind(&m.chat_id)
+                            .bind(*seq)
+                            .bind(&m.sender.id)
+                            .bind(m.sender.role.as_str())
+                            .bind(&m.sender.name)
+                            .bind(m.kind.as_str())
+                            .bind(&m.body)
+                            .bind(&m.attachment_id)
+                            .bind(&m.client_id)
+                            .bind(m.created_at);
                     }
+                    query.execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Store every chat's new last seq with one `UPDATE … CASE` per chunk.
+            async fn flush_cursors(&self, tx: &mut Tx, cursors: &BTreeMap<String, ChatCursor>) -> Result<(), StoreError> {
+                let dirty: Vec<(&str, i64)> = cursors
+                    .iter()
+                    .filter(|(_, c)| c.dirty)
+                    .map(|(id, c)| (id.as_str(), c.last_seq))
+                    .collect();
+                for chunk in dirty.chunks(MAX_LIST) {
+                    let (len, sql) = self.q.set_last_seqs.padded(chunk.len());
+                    let pick = |i: usize| chunk[i.min(chunk.len() - 1)];
+                    let mut query = sqlx::query(sql.clone());
+                    for i in 0..len {
+                        let (id, seq) = pick(i);
+                        query = query.bind(id).bind(seq);
+                    }
+                    for i in 0..len {
+                        query = query.bind(pick(i).0);
+                    }
+                    query.execute(&mut **tx).await?;
                 }
                 Ok(())
             }
@@ -173,25 +249,94 @@ macro_rules! impl_sql_store {
                 }
             }
 
+            /// Write a batch with a fixed number of statements however many chats it touches:
+            /// lock the chats, look up the client ids, insert the rows, update the cursors.
+            /// Only messages with an attachment add statements of their own.
             async fn insert_batch_in(
                 &self,
                 tx: &mut Tx,
                 batch: &[NewMessage],
             ) -> Result<Vec<Result<Inserted, StoreError>>, StoreError> {
+                if batch.is_empty() {
+                    return Ok(Vec::new());
+                }
                 // Lock every chat of the batch in id order, so concurrent batches on other
                 // nodes cannot deadlock against this one.
-                let mut cursors: BTreeMap<String, Option<ChatCursor>> = BTreeMap::new();
+                let mut chat_ids: Vec<&str> = batch.iter().map(|m| m.chat_id.as_str()).collect();
+                chat_ids.sort_unstable();
+                chat_ids.dedup();
+                let mut cursors = self.lock_chats(tx, &chat_ids).await?;
+
+                let mut keys: Vec<ClientKey<'_>> = batch
+                    .iter()
+                    .filter(|m| cursors.contains_key(&m.chat_id))
+                    .filter_map(client_key)
+                    .collect();
+                keys.sort_unstable();
+                keys.dedup();
+                let mut known = if keys.is_empty() {
+                    HashMap::new()
+                } else {
+                    self.messages_by_client_keys(tx, &keys).await?
+                };
+
+                // Assign seqs in batch order; refusals do not stop the others.
+                let mut out: Vec<Result<Inserted, StoreError>> = Vec::with_capacity(batch.len());
+                let mut rows: Vec<(&NewMessage, i64)> = Vec::with_capacity(batch.len());
                 for m in batch {
-                    cursors.entry(m.chat_id.clone()).or_insert(None);
+                    let Some(cursor) = cursors.get_mut(&m.chat_id) else {
+                        out.push(Err(DomainError::NotFound("chat").into()));
+                        continue;
+                    };
+                    let key = client_key(m);
+                    if let Some(known) = key.and_then(|k| known.get(&k)) {
+                        let message = match known {
+                            Known::Stored(message) => (**message).clone(),
+                            Known::InBatch(i) => match &out[*i] {
+                                Ok(ins) => ins.message.clone(),
+                                Err(_) => unreachable!("only written messages are known"),
+                            },
+                        };
+                        out.push(Ok(Inserted { message, duplicate: true }));
+                        continue;
+                    }
+                    if !cursor.active {
+                        out.push(Err(DomainError::ChatClosed.into()));
+                        continue;
+                    }
+                    let attachment = match &m.attachment_id {
+                        Some(att_id) => match self.link_attachment(tx, m, att_id).await? {
+                            Ok(a) => Some(a),
+                            Err(refused) => {
+                                out.push(Err(refused));
+                                continue;
+                            }
+                        },
+                        None => None,
+                    };
+                    let seq = cursor.last_seq + 1;
+                    cursor.last_seq = seq;
+                    cursor.dirty = true;
+                    rows.push((m, seq));
+                    if let Some(k) = key {
+                        known.insert(k, Known::InBatch(out.len()));
+                    }
+                    out.push(Ok(Inserted {
+                        message: Message {
+                            id: m.id.clone(),
+                            chat_id: m.chat_id.clone(),
+                            seq,
+                            sender: m.sender.clone(),
+                            kind: m.kind,
+                            body: m.body.clone(),
+                            attachment,
+                            client_id: m.client_id.clone(),
+                            created_at: m.created_at,
+                        },
+                        duplicate: false,
+                    }));
                 }
-                for (chat_id, cursor) in cursors.iter_mut() {
-                    *cursor = self.lock_chat(tx, chat_id).await?;
-                }
-                let mut out = Vec::with_capacity(batch.len());
-                for m in batch {
-                    let cursor = cursors.get_mut(&m.chat_id).and_then(Option::as_mut);
-                    out.push(self.insert_one(tx, cursor, m).await?);
-                }
+                self.insert_rows(tx, &rows).await?;
                 self.flush_cursors(tx, &cursors).await?;
                 Ok(out)
             }
@@ -304,10 +449,10 @@ macro_rules! impl_sql_store {
 
                 let mut messages = Vec::new();
                 if let Some(chat_id) = &chat_id {
-                    let mut cursors = BTreeMap::new();
-                    cursors.insert(chat_id.clone(), self.lock_chat(tx, chat_id).await?);
-                    for text in &plan.system_messages {
-                        let m = NewMessage {
+                    let system: Vec<NewMessage> = plan
+                        .system_messages
+                        .iter()
+                        .map(|text| NewMessage {
                             id: uuid::Uuid::now_v7().to_string(),
                             chat_id: chat_id.clone(),
                             sender: Sender::system(),
@@ -316,11 +461,11 @@ macro_rules! impl_sql_store {
                             attachment_id: None,
                             client_id: None,
                             created_at: now,
-                        };
-                        let cursor = cursors.get_mut(chat_id).and_then(Option::as_mut);
-                        messages.push(self.insert_one(tx, cursor, &m).await??.message);
+                        })
+                        .collect();
+                    for inserted in self.insert_batch_in(tx, &system).await? {
+                        messages.push(inserted?.message);
                     }
-                    self.flush_cursors(tx, &cursors).await?;
                     if let Some(reason) = plan.close_chat {
                         sqlx::query(self.q.close_chat.clone())
                             .bind(now)
