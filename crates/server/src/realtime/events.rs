@@ -9,7 +9,7 @@ use socketioxide::extract::{AckSender, TryData};
 
 use super::{
     Adapter, Realtime, SocketRef, chat_room,
-    session::{Session, Ticket},
+    session::{Session, Ticket, TurnGuard},
     typing::Change,
 };
 use crate::{
@@ -42,7 +42,7 @@ fn parse<T: DeserializeOwned>(data: Result<Value, impl std::fmt::Display>) -> Re
 /// Register one event: in socket order (see `Session::turn`), rate limited, acked.
 fn on<F, Fut>(rt: &Arc<Realtime>, s: &SocketRef, event: &'static str, handler: F)
 where
-    F: Fn(Arc<Realtime>, SocketRef, Arc<Session>, Result<Value, String>) -> Fut
+    F: Fn(Arc<Realtime>, SocketRef, Arc<Session>, Result<Value, String>, TurnGuard) -> Fut
         + Send
         + Sync
         + Clone
@@ -64,9 +64,10 @@ where
                 };
                 let n = ticket.number();
                 tracing::debug!(event, ticket = n, sid = %s.id, "event received");
-                let _turn = session.turn(ticket).await;
+                let turn = session.turn(ticket).await;
                 tracing::debug!(event, ticket = n, "event handling");
                 let started = std::time::Instant::now();
+                // The handler holds the turn and may hand it on early (see send_message).
                 let reply = match rt.chats.limits.event(&session.principal).await {
                     Err(e) => Err(e),
                     Ok(()) => {
@@ -75,6 +76,7 @@ where
                             s.clone(),
                             session,
                             data.map_err(|e| e.to_string()),
+                            turn,
                         )
                         .await
                     }
@@ -109,6 +111,7 @@ async fn join_chat(
     s: SocketRef,
     session: Arc<Session>,
     data: Result<Value, String>,
+    _turn: TurnGuard,
 ) -> Reply {
     let p: JoinChat = parse(data)?;
     let who = &session.principal;
@@ -167,6 +170,7 @@ async fn leave_chat(
     s: SocketRef,
     session: Arc<Session>,
     data: Result<Value, String>,
+    _turn: TurnGuard,
 ) -> Reply {
     let p: ChatRef = parse(data)?;
     rt.chats.member_chat(&session.principal, &p.chat_id).await?;
@@ -198,6 +202,7 @@ async fn send_message(
     s: SocketRef,
     session: Arc<Session>,
     data: Result<Value, String>,
+    turn: TurnGuard,
 ) -> Reply {
     let p: SendMessage = parse(data)?;
     let who = &session.principal;
@@ -207,7 +212,11 @@ async fn send_message(
         body: p.body,
         attachment_id: p.attachment_id,
     };
-    let inserted = rt.chats.send_message(who, &p.chat_id, msg).await?;
+    let queued = rt.chats.queue_message(who, &p.chat_id, msg).await?;
+    // Its place in the chat is taken: the socket's next event may start while this one
+    // becomes durable, so a client's pipelined sends share a batch. The ack still waits.
+    drop(turn);
+    let inserted = rt.chats.stored(queued).await?;
     // Sending ends typing.
     if matches!(
         rt.typing.set(&p.chat_id, &user_key(who), false).await,
@@ -231,6 +240,7 @@ async fn load_messages(
     _: SocketRef,
     session: Arc<Session>,
     data: Result<Value, String>,
+    _turn: TurnGuard,
 ) -> Reply {
     let p: LoadMessages = parse(data)?;
     let q = PageQuery {
@@ -261,6 +271,7 @@ async fn typing(
     s: SocketRef,
     session: Arc<Session>,
     data: Result<Value, String>,
+    _turn: TurnGuard,
 ) -> Reply {
     let p: TypingEvent = parse(data)?;
     let who = session.principal.clone();
@@ -299,6 +310,7 @@ async fn mark_read(
     _: SocketRef,
     session: Arc<Session>,
     data: Result<Value, String>,
+    _turn: TurnGuard,
 ) -> Reply {
     let p: MarkRead = parse(data)?;
     let last_read_seq = rt
@@ -318,6 +330,7 @@ async fn refresh_token(
     _: SocketRef,
     session: Arc<Session>,
     data: Result<Value, String>,
+    _turn: TurnGuard,
 ) -> Reply {
     let p: RefreshToken = parse(data)?;
     let v = rt.jwt.verify(&p.token)?;

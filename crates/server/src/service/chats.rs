@@ -10,6 +10,13 @@ use crate::error::{ApiError, ErrorCode};
 pub const MAX_PAGE: u32 = 100;
 pub const DEFAULT_PAGE: u32 = 50;
 
+/// A message queued for writing (see [`ChatService::queue_message`]).
+pub struct Queued {
+    chat_id: String,
+    started: std::time::Instant,
+    pending: super::writer::Pending,
+}
+
 /// Which page of history a client asked for.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PageQuery {
@@ -112,6 +119,18 @@ impl ChatService {
         chat_id: &str,
         msg: ClientMessage,
     ) -> Result<Inserted, ApiError> {
+        let queued = self.queue_message(who, chat_id, msg).await?;
+        self.stored(queued).await
+    }
+
+    /// Validate, authorize and queue a message for writing: its order in the chat is fixed
+    /// once this returns. [`ChatService::stored`] waits until it is durable.
+    pub async fn queue_message(
+        &self,
+        who: &Principal,
+        chat_id: &str,
+        msg: ClientMessage,
+    ) -> Result<Queued, ApiError> {
         self.limits.message(who).await?;
         let valid = msg.validate()?;
         let chat = self.member_chat(who, chat_id).await?;
@@ -132,8 +151,21 @@ impl ChatService {
             client_id: Some(valid.client_id),
             created_at: now_millis(),
         };
-        let started = std::time::Instant::now();
-        let res = self.writer.write(chat, new).await;
+        Ok(Queued {
+            chat_id: chat.id.clone(),
+            started: std::time::Instant::now(),
+            pending: self.writer.enqueue(chat, new).await?,
+        })
+    }
+
+    /// Wait until a queued message is durable (or refused).
+    pub async fn stored(&self, queued: Queued) -> Result<Inserted, ApiError> {
+        let Queued {
+            chat_id,
+            started,
+            pending,
+        } = queued;
+        let res = pending.stored().await;
         metrics::histogram!("omw_message_store_seconds").record(started.elapsed().as_secs_f64());
         match res {
             Ok(ins) => {
@@ -147,7 +179,7 @@ impl ChatService {
                     &e,
                     omw_storage::StoreError::Domain(omw_domain::DomainError::ChatClosed)
                 ) {
-                    self.cache.invalidate(chat_id);
+                    self.cache.invalidate(&chat_id);
                 }
                 Err(e.into())
             }

@@ -28,6 +28,17 @@ struct Job {
     reply: oneshot::Sender<Result<Inserted, StoreError>>,
 }
 
+/// A queued message, until its batch commits.
+pub struct Pending(oneshot::Receiver<Result<Inserted, StoreError>>);
+
+impl Pending {
+    pub async fn stored(self) -> Result<Inserted, StoreError> {
+        self.0
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+    }
+}
+
 #[derive(Clone)]
 pub struct Writer {
     shards: Arc<[mpsc::Sender<Job>]>,
@@ -49,6 +60,12 @@ impl Writer {
 
     /// Store a message; resolves once it is durable (or refused).
     pub async fn write(&self, chat: Chat, message: NewMessage) -> Result<Inserted, StoreError> {
+        self.enqueue(chat, message).await?.stored().await
+    }
+
+    /// Queue a message behind those already queued for its chat; the returned [`Pending`]
+    /// resolves once it is durable (or refused).
+    pub async fn enqueue(&self, chat: Chat, message: NewMessage) -> Result<Pending, StoreError> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         message.chat_id.hash(&mut h);
         let shard = &self.shards[(h.finish() as usize) % self.shards.len()];
@@ -61,8 +78,7 @@ impl Writer {
             })
             .await
             .map_err(|_| StoreError::Unavailable("the server is shutting down".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+        Ok(Pending(rx))
     }
 
     /// Wait until every queued message is written (graceful shutdown).
