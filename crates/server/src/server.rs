@@ -139,6 +139,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     }
     let app = http::router(state.clone())
         .layer(sio_layer)
+        .layer(axum::middleware::map_request(realtime::detach_request))
         .layer(http::cors(&config));
 
     let listener = bind(config.host, config.port)

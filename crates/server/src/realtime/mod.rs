@@ -75,6 +75,44 @@ pub fn layer(config: &Config, bus: Bus) -> (SocketIoLayer<Adapter>, SocketIo) {
         .build_layer()
 }
 
+/// The path under which socketioxide serves Socket.IO (its default).
+const SOCKET_IO_PATH: &str = "/socket.io";
+
+/// Copy the URI and header values of a Socket.IO request into allocations of their own.
+///
+/// hyper parses a request head without copying: the URI and every header value are slices of
+/// the connection's read buffer (8 KiB or more), and axum's router keeps a clone of the URI.
+/// engineioxide keeps the request's parts for as long as the socket lives
+/// (`SocketRef::req_parts`), and with them that whole buffer. Copying the few hundred bytes that
+/// matter lets hyper's buffers go once the WebSocket takes over: 16 KiB of heap per socket in a
+/// heap profile, idle RSS 33.9 → 25.6 KiB per socket at 10,000 sockets.
+pub async fn detach_request(req: axum::extract::Request) -> axum::extract::Request {
+    if !req.uri().path().starts_with(SOCKET_IO_PATH) {
+        return req;
+    }
+    let (mut parts, body) = req.into_parts();
+    let copy = |uri: &axum::http::Uri| axum::http::Uri::try_from(uri.to_string()).ok();
+    if let Some(uri) = copy(&parts.uri) {
+        parts.uri = uri;
+    }
+    // axum's router keeps a clone of the URI (`OriginalUri`) in the extensions.
+    if let Some(original) = parts.extensions.get_mut::<axum::extract::OriginalUri>()
+        && let Some(uri) = copy(&original.0)
+    {
+        original.0 = uri;
+    }
+    let mut headers = axum::http::HeaderMap::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        // `from_bytes` copies; a value that was valid stays valid.
+        if let Ok(mut copy) = axum::http::HeaderValue::from_bytes(value.as_bytes()) {
+            copy.set_sensitive(value.is_sensitive());
+            headers.append(name.clone(), copy);
+        }
+    }
+    parts.headers = headers;
+    axum::extract::Request::from_parts(parts, body)
+}
+
 /// Register the namespace `/` with its handshake middleware and event handlers (with Redis,
 /// this subscribes the node to the namespace's channels).
 pub async fn register(rt: Arc<Realtime>) -> Result<(), socketioxide_redis::InitError<Bus>> {
