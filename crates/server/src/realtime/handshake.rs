@@ -6,7 +6,9 @@ use omw_domain::{Principal, time::now_millis, time::rfc3339};
 use serde_json::{Value, json};
 use socketioxide::{extract::TryData, handler::ConnectHandler};
 
-use super::{Realtime, SocketIo, SocketRef, events, principal_room, session::Session, user_room};
+use super::{
+    Realtime, SocketIo, SocketRef, events, principal_room, root, session::Session, user_room,
+};
 use crate::cluster::Bus;
 use crate::{
     auth::platform::bearer,
@@ -155,7 +157,9 @@ async fn broadcast_status(rt: &Realtime, who: &Principal, status: &str, last_see
     }
     let payload =
         json!({ "user_id": who.user_id, "status": status, "last_seen": rfc3339(last_seen) });
-    let _ = rt.io.to(rooms).emit("user_status_update", &payload).await;
+    if let Some(io) = root(&rt.io) {
+        let _ = io.to(rooms).emit("user_status_update", &payload).await;
+    }
 }
 
 /// Disconnect the socket when its token expires, unless `refresh_token` moved the expiry.

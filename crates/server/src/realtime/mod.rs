@@ -28,6 +28,12 @@ pub type Adapter = CustomRedisAdapter<socketioxide::adapter::Emitter, Bus>;
 pub type SocketIo = socketioxide::SocketIo<Adapter>;
 pub type SocketRef = socketioxide::extract::SocketRef<Adapter>;
 
+/// The default namespace, to broadcast from the server side; `None` once it is closed at
+/// shutdown (`io.to()` would panic then, e.g. in a disconnect handler).
+fn root(io: &SocketIo) -> Option<socketioxide::operators::BroadcastOperators<Adapter>> {
+    io.of("/")
+}
+
 pub fn chat_room(chat_id: &str) -> String {
     format!("chat:{chat_id}")
 }

@@ -1,6 +1,6 @@
 //! Pushes to connected clients, for the service layer.
 
-use super::{SocketIo, Typing, chat_room, user_room};
+use super::{SocketIo, Typing, chat_room, root, user_room};
 use crate::service::Notifier;
 use async_trait::async_trait;
 use omw_domain::{Chat, CloseReason, Message, Role, time::rfc3339};
@@ -21,8 +21,8 @@ fn participant_rooms(chat: &Chat) -> [String; 2] {
 #[async_trait]
 impl Notifier for SocketNotifier {
     async fn chat_opened(&self, chat: &Chat) {
-        let _ = self
-            .io
+        let Some(io) = root(&self.io) else { return };
+        let _ = io
             .to(participant_rooms(chat))
             .emit("chat_available", &json!({ "chat": chat }))
             .await;
@@ -30,8 +30,8 @@ impl Notifier for SocketNotifier {
 
     async fn new_messages(&self, chat: &Chat, messages: &[Message]) {
         for message in messages {
-            if let Err(e) = self
-                .io
+            let Some(io) = root(&self.io) else { return };
+            if let Err(e) = io
                 .to(chat_room(&chat.id))
                 .emit("new_message", &json!({ "message": message }))
                 .await
@@ -46,19 +46,21 @@ impl Notifier for SocketNotifier {
         let [a, b] = participant_rooms(chat);
         let payload =
             json!({ "chat_id": chat.id, "booking_id": chat.booking_id, "reason": reason });
-        let _ = self
-            .io
+        let Some(io) = root(&self.io) else { return };
+        let _ = io
             .to([room.clone(), a, b])
             .emit("chat_closed", &payload)
             .await;
-        let _ = self.io.to(room.clone()).leave(room).await;
+        if let Some(io) = root(&self.io) {
+            let _ = io.to(room.clone()).leave(room).await;
+        }
         self.typing.clear_chat(&chat.id);
     }
 
     async fn messages_read(&self, chat: &Chat, user_id: &str, up_to_seq: i64, read_at: i64) {
         let payload = json!({ "chat_id": chat.id, "user_id": user_id, "up_to_seq": up_to_seq, "read_at": rfc3339(read_at) });
-        let _ = self
-            .io
+        let Some(io) = root(&self.io) else { return };
+        let _ = io
             .to(chat_room(&chat.id))
             .emit("messages_read", &payload)
             .await;
