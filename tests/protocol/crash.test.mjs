@@ -2,7 +2,7 @@
 // re-sending the unacked ones with their client ids ends with exactly one copy of each.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { acceptedBooking, ask, connect, sleep, startServer, text } from './lib/harness.mjs';
+import { acceptedBooking, ask, connect, history, sleep, startServer, text } from './lib/harness.mjs';
 
 test('SIGKILL mid-stream: every acked message is stored once; retries fill the rest once', async () => {
   const env = { RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000' };
@@ -31,16 +31,7 @@ test('SIGKILL mid-stream: every acked message is stored once; retries fill the r
   const second = await startServer({ env, databaseUrl: first.databaseUrl });
   try {
     const c = await connect(second.url, b.customerToken);
-    const all = async () => {
-      const out = [];
-      let after = 0;
-      for (;;) {
-        const page = await ask(c, 'load_messages', { chat_id: b.chat.id, after_seq: after, limit: 100 });
-        out.push(...page.messages);
-        if (!page.has_more) return out;
-        after = page.messages.at(-1).seq;
-      }
-    };
+    const all = () => history(c, b.chat.id);
     const stored = (await all()).filter((m) => m.kind === 'text');
     const storedIds = stored.map((m) => m.client_id);
     for (const id of acked) assert.ok(storedIds.includes(id), `acked ${id} was lost`);

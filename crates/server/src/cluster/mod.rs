@@ -160,10 +160,6 @@ impl Redis {
         format!("{}:{rest}", self.prefix)
     }
 
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
     pub fn node(&self) -> &str {
         &self.node
     }
