@@ -70,16 +70,20 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, Sto
                 .pragma("secure_delete", "ON");
             // One writer connection: SQLite has one writer at a time anyway, and a single
             // connection never meets SQLITE_BUSY between our own writers.
+            // It leaves checkpoints to a connection of its own, so no commit waits for one.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(opts.clone())
+                .connect_with(opts.clone().pragma("wal_autocheckpoint", "0"))
                 .await?;
+            let checkpoint = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(opts.clone());
             let read = SqlitePoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_lazy_with(opts.read_only(true));
-            Ok(Arc::new(SqliteStore::new(write, read)))
+            Ok(Arc::new(SqliteStore::new(write, read, checkpoint)))
         }
         Backend::MySql => {
             let url = url.replacen("mariadb:", "mysql:", 1);

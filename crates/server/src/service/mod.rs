@@ -49,7 +49,12 @@ impl ChatService {
             _ => (config.db_max_connections / 2).clamp(1, 8) as usize,
         };
         ChatService {
-            writer: writer::Writer::spawn(store.clone(), notifier.clone(), shards),
+            writer: writer::Writer::spawn(
+                store.clone(),
+                notifier.clone(),
+                shards,
+                store.backend() == Backend::Sqlite,
+            ),
             store,
             files,
             notifier,

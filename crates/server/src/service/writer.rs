@@ -45,14 +45,33 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn spawn(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>, shards: usize) -> Writer {
-        let senders: Vec<_> = (0..shards.max(1))
-            .map(|_| {
-                let (tx, rx) = mpsc::channel(QUEUE);
-                tokio::spawn(run(store.clone(), notifier.clone(), rx));
-                tx
-            })
-            .collect();
+    /// Start the shards. With `own_thread` they run on a thread of their own (see
+    /// [`writer_runtime`]); broadcasting stays on the caller's runtime, beside the sockets.
+    pub fn spawn(
+        store: Arc<dyn Store>,
+        notifier: Arc<dyn Notifier>,
+        shards: usize,
+        own_thread: bool,
+    ) -> Writer {
+        let main = tokio::runtime::Handle::current();
+        let mut senders = Vec::new();
+        let mut loops = Vec::new();
+        for _ in 0..shards.max(1) {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            let (done, announcing) = mpsc::channel(ANNOUNCE_QUEUE);
+            let announcer = main.spawn(announce(notifier.clone(), announcing));
+            loops.push(run(store.clone(), rx, done, announcer));
+            senders.push(tx);
+        }
+        let all = futures::future::join_all(loops);
+        let all = if own_thread {
+            on_own_thread(all)
+        } else {
+            Some(all)
+        };
+        if let Some(all) = all {
+            main.spawn(all);
+        }
         Writer {
             shards: senders.into(),
         }
@@ -96,12 +115,59 @@ const ANNOUNCE_QUEUE: usize = 4;
 
 type Written = Vec<(Job, Result<Inserted, StoreError>)>;
 
-async fn run(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>, mut rx: mpsc::Receiver<Job>) {
-    // Broadcasting and answering a batch is CPU work that does not need the database: a task
-    // of its own does it while the next batch is written. It takes the batches in order, so a
-    // chat's messages still go out in seq order.
-    let (done, announcing) = mpsc::channel(ANNOUNCE_QUEUE);
-    let announcer = tokio::spawn(announce(notifier, announcing));
+/// Run `work` on a thread with its own runtime; gives it back when there is none to be had.
+fn on_own_thread<F>(work: F) -> Option<F>
+where
+    F: std::future::Future + Send + 'static,
+{
+    let rt = match writer_runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::warn!(error = %e, "no writer runtime; writing on the main runtime");
+            return Some(work);
+        }
+    };
+    // The work is handed over once the thread exists, so a failed start keeps it here.
+    let (give, take) = std::sync::mpsc::sync_channel::<F>(1);
+    let started = std::thread::Builder::new()
+        .name("omw-writer".into())
+        .spawn(move || {
+            if let Ok(work) = take.recv() {
+                rt.block_on(work);
+            }
+        });
+    match started {
+        Ok(_) => match give.send(work) {
+            Ok(()) => None,
+            Err(std::sync::mpsc::SendError(work)) => Some(work),
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "no writer thread; writing on the main runtime");
+            Some(work)
+        }
+    }
+}
+
+/// The writer's own single-threaded runtime. A batch is several statements, each a round trip
+/// to the database (for SQLite, to sqlx's worker thread); on the sockets' busy runtime the
+/// writer task waited behind thousands of socket tasks at every one of them, and the database
+/// sat idle meanwhile. Only for SQLite, whose connections are threads reached by channels:
+/// a server database's connections are sockets, registered with the runtime that opened them.
+fn writer_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// Write batches as they come. Broadcasting and answering a batch is CPU work that does not
+/// need the database: the announcer does it, on the main runtime, while the next batch is
+/// written. It takes the batches in order, so a chat's messages still go out in seq order.
+async fn run(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Job>,
+    done: mpsc::Sender<Written>,
+    announcer: tokio::task::JoinHandle<()>,
+) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let started = Instant::now();

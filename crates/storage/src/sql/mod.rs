@@ -2,6 +2,7 @@
 //! code that runs them is written once (`store_impl.rs`) and instantiated for each concrete
 //! sqlx pool type — sqlx's `Any` driver would lose types and placeholder rewriting.
 
+mod checkpoint;
 mod queries;
 mod rows;
 #[macro_use]

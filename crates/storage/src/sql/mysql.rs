@@ -20,6 +20,10 @@ impl MySqlStore {
         &self.pool
     }
 
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, MySql>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
     fn reader(&self) -> &Pool<MySql> {
         &self.pool
     }

@@ -20,6 +20,10 @@ impl PgStore {
         &self.pool
     }
 
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
     fn reader(&self) -> &Pool<Postgres> {
         &self.pool
     }

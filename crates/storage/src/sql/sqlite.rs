@@ -1,25 +1,46 @@
 use sqlx::{Pool, Sqlite};
 
-use super::queries::{Dialect, Queries};
+use super::{
+    checkpoint::{self, Checkpointer},
+    queries::{Dialect, Queries},
+};
 
 /// SQLite: one writer connection (SQLite has one writer at a time) and a pool of readers.
+/// The writer does not checkpoint the WAL; a third connection does (see `checkpoint`).
 pub struct SqliteStore {
     write: Pool<Sqlite>,
     read: Pool<Sqlite>,
     q: Queries,
+    _checkpointer: Checkpointer,
 }
 
 impl SqliteStore {
-    pub fn new(write: Pool<Sqlite>, read: Pool<Sqlite>) -> Self {
+    /// `write` must have `wal_autocheckpoint=0`; `checkpoint` is a pool of one connection that
+    /// may write, used to copy the WAL into the database file.
+    pub fn new(write: Pool<Sqlite>, read: Pool<Sqlite>, checkpoint: Pool<Sqlite>) -> Self {
+        let checkpointer = checkpoint::spawn(
+            checkpoint,
+            write.clone(),
+            checkpoint::EVERY,
+            checkpoint::RESTART_FRAMES,
+        );
         SqliteStore {
             write,
             read,
             q: Queries::new(Dialect::Sqlite),
+            _checkpointer: checkpointer,
         }
     }
 
     fn writer(&self) -> &Pool<Sqlite> {
         &self.write
+    }
+
+    /// Take the write lock at `BEGIN`: a deferred transaction that has read and must then
+    /// upgrade is refused at once with SQLITE_BUSY, without the busy wait, when another
+    /// connection holds the write lock (a migration on another process, say).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
+        self.write.begin_with("BEGIN IMMEDIATE").await
     }
 
     fn reader(&self) -> &Pool<Sqlite> {

@@ -5,7 +5,16 @@
 //! instantiation is plain code. Per-dialect differences live in `Queries`, not here.
 
 /// How many times a transaction that met a lock conflict or a raced unique key is retried.
-pub(crate) const TX_ATTEMPTS: usize = 5;
+pub(crate) const TX_ATTEMPTS: usize = 6;
+
+/// Wait before retry `attempt` (1-based): 1, 2, 4, 8, 16 ms. Some conflicts are refused at once
+/// rather than waited out — SQLite answers SQLITE_BUSY without calling its busy handler where
+/// waiting could deadlock, and a deadlock victim on the server databases should not meet the
+/// same lock again a microsecond later.
+pub(crate) async fn retry_pause(attempt: usize) {
+    let ms = 1u64 << attempt.saturating_sub(1).min(4);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
 
 macro_rules! impl_sql_store {
     ($store:ident, $db:ty, $backend:expr) => {
@@ -21,7 +30,11 @@ macro_rules! impl_sql_store {
         use crate::{
             connect::Backend,
             error::StoreError,
-            sql::{queries::MAX_LIST, rows::*, store_impl::TX_ATTEMPTS},
+            sql::{
+                queries::MAX_LIST,
+                rows::*,
+                store_impl::{retry_pause, TX_ATTEMPTS},
+            },
             store::*,
         };
 
@@ -234,7 +247,7 @@ macro_rules! impl_sql_store {
                 &self,
                 batch: &[NewMessage],
             ) -> Result<Vec<Result<Inserted, StoreError>>, StoreError> {
-                let mut tx = self.writer().begin().await?;
+                let mut tx = self.begin_write().await?;
                 match self.insert_batch_in(&mut tx, batch).await {
                     Ok(out) => {
                         tx.commit().await?;
@@ -348,7 +361,7 @@ macro_rules! impl_sql_store {
                 now: Millis,
                 delete_at: Millis,
             ) -> Result<AppliedBooking, StoreError> {
-                let mut tx = self.writer().begin().await?;
+                let mut tx = self.begin_write().await?;
                 let res = self.apply_booking_in(&mut tx, booking_id, update, now, delete_at).await;
                 let (plan, chat_id, messages) = match res {
                     Ok(v) => v,
@@ -528,7 +541,7 @@ macro_rules! impl_sql_store {
                 loop {
                     attempt += 1;
                     match self.apply_booking_once(booking_id, update.clone(), now, delete_at).await {
-                        Err(e) if e.is_retryable() && attempt < TX_ATTEMPTS => continue,
+                        Err(e) if e.is_retryable() && attempt < TX_ATTEMPTS => retry_pause(attempt).await,
                         other => return other,
                     }
                 }
@@ -583,7 +596,7 @@ macro_rules! impl_sql_store {
                 loop {
                     attempt += 1;
                     match self.insert_batch_once(&batch).await {
-                        Err(e) if e.is_retryable() && attempt < TX_ATTEMPTS => continue,
+                        Err(e) if e.is_retryable() && attempt < TX_ATTEMPTS => retry_pause(attempt).await,
                         // One bad apple must not fail a whole batch: fall back to one
                         // transaction per message.
                         Err(e) if batch.len() > 1 && !matches!(e, StoreError::Unavailable(_)) => {
@@ -643,7 +656,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn mark_read(&self, chat_id: &str, user_id: &str, up_to_seq: i64, now: Millis) -> Result<i64, StoreError> {
-                let mut tx = self.writer().begin().await?;
+                let mut tx = self.begin_write().await?;
                 let Some(chat) = self.lock_chat(&mut tx, chat_id).await? else {
                     let _ = tx.rollback().await;
                     return Err(DomainError::NotFound("chat").into());
@@ -744,7 +757,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn purge_chat(&self, chat_id: &str) -> Result<(), StoreError> {
-                let mut tx = self.writer().begin().await?;
+                let mut tx = self.begin_write().await?;
                 for sql in [
                     &self.q.delete_messages,
                     &self.q.delete_read_states,
