@@ -599,13 +599,20 @@ async fn unknown_chat_is_not_found(db: Arc<TestDb>) {
     s.ping().await.unwrap();
 }
 
-/// Nodes that start together migrate one at a time (MariaDB ignores sqlx's own lock).
+/// Nodes that start together on a new database all come up: they migrate one at a time
+/// (MariaDB ignores sqlx's own lock), and on SQLite they all open the new file, one of them
+/// switching it to WAL.
 async fn concurrent_migrations(db: Arc<TestDb>) {
-    let open = || async { omw_storage::open(&db.url, 4).await.unwrap().migrate().await };
-    let (a, b, c) = tokio::join!(open(), open(), open());
-    a.unwrap();
-    b.unwrap();
-    c.unwrap();
+    let nodes: Vec<_> = (0..6)
+        .map(|_| {
+            let url = db.url.clone();
+            tokio::spawn(async move { omw_storage::open(&url, 2).await?.migrate().await })
+        })
+        .collect();
+    for (i, node) in nodes.into_iter().enumerate() {
+        let res = node.await.expect("node task");
+        assert!(res.is_ok(), "node {i} failed to start: {res:?}");
+    }
     store(&db).await.ping().await.unwrap();
 }
 

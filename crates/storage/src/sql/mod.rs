@@ -14,3 +14,4 @@ mod sqlite;
 pub use mysql::MySqlStore;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub(crate) use store_impl::retry_pause;

@@ -76,6 +76,10 @@ impl Queries {
             " FOR UPDATE"
         };
         let q = move |sql: String| sql_str(adapt(dialect, &sql));
+        // On MySQL an unprepared statement ends with `COM_STMT_CLOSE`, a packet the server does
+        // not answer, and sqlx 0.9.0 leaves Nagle's algorithm on: the next statement then waits
+        // for the server's delayed ACK, ~40 ms (launchbadge/sqlx#4335, fixed after 0.9.0).
+        let prepared_only = dialect == Dialect::MySql;
         let chat_select =
             format!("SELECT {CHAT_COLS} FROM chats c JOIN bookings b ON b.id = c.booking_id");
         let msg_select = format!(
@@ -119,7 +123,7 @@ impl Queries {
             lock_chat: q(format!(
                 "SELECT id, status, last_seq FROM chats WHERE id = ?{lock}"
             )),
-            lock_chats: ListStmt::new(move |n| {
+            lock_chats: ListStmt::new(prepared_only, move |n| {
                 q(format!(
                     "SELECT id, status, last_seq FROM chats WHERE id IN ({}) ORDER BY id{lock}",
                     list(n, "?", ", ")
@@ -133,7 +137,7 @@ impl Queries {
                  last_seq, created_at) VALUES (?, ?, ?, ?, 'active', 0, ?)"
                     .into(),
             ),
-            set_last_seqs: ListStmt::new(move |n| {
+            set_last_seqs: ListStmt::new(prepared_only, move |n| {
                 q(format!(
                     "UPDATE chats SET last_seq = CASE id {} ELSE last_seq END WHERE id IN ({})",
                     list(n, "WHEN ? THEN ?", " "),
@@ -166,7 +170,7 @@ impl Queries {
             // An OR of equalities rather than a row-value IN: SQLite takes no list on the
             // right of a row-value IN (and scans the table for `IN (VALUES …)`), while all three
             // answer the OR with one index probe per term.
-            messages_by_client_ids: ListStmt::new({
+            messages_by_client_ids: ListStmt::new(prepared_only, {
                 let msg_select = msg_select.clone();
                 move |n| {
                     q(format!(
@@ -180,7 +184,7 @@ impl Queries {
                 }
             }),
             message_by_seq: q(format!("{msg_select} WHERE m.chat_id = ? AND m.seq = ?")),
-            insert_messages: ListStmt::new(move |n| {
+            insert_messages: ListStmt::new(prepared_only, move |n| {
                 q(format!(
                     "INSERT INTO messages (id, chat_id, seq, sender_id, sender_role, \
                      sender_name, kind, body, attachment_id, client_id, created_at) VALUES {}",
@@ -241,6 +245,8 @@ const _: () = assert!(MAX_LIST.is_power_of_two());
 pub struct ListStmt {
     /// `by_len[k]` takes `1 << k` items.
     by_len: Vec<SqlStr>,
+    /// Only the prepared lengths may run: other lengths are split into them.
+    prepared_only: bool,
     build: Arc<dyn Fn(usize) -> SqlStr + Send + Sync>,
 }
 
@@ -253,14 +259,20 @@ impl std::fmt::Debug for ListStmt {
 }
 
 impl ListStmt {
-    fn new(build: impl Fn(usize) -> SqlStr + Send + Sync + 'static) -> Self {
+    fn new(prepared_only: bool, build: impl Fn(usize) -> SqlStr + Send + Sync + 'static) -> Self {
         let by_len = (0..=MAX_LIST.trailing_zeros())
             .map(|k| build(1 << k))
             .collect();
         ListStmt {
             by_len,
+            prepared_only,
             build: Arc::new(build),
         }
+    }
+
+    /// The lengths of the statements a list of `n` items (1 ≤ n ≤ [`MAX_LIST`]) runs as.
+    pub fn chunk_lengths(&self, n: usize) -> Vec<usize> {
+        chunk_lengths(n, self.prepared_only)
     }
 
     /// The statement for exactly `n` items (1 ≤ n ≤ [`MAX_LIST`]), and whether it is one of
@@ -282,6 +294,19 @@ impl ListStmt {
         let len = n.clamp(1, MAX_LIST).next_power_of_two();
         (len, &self.by_len[len.trailing_zeros() as usize])
     }
+}
+
+/// The lengths of the chunks a list of `n` items runs in: `n` itself, or with
+/// `prepared_only` the powers of two that add up to it, longest first.
+fn chunk_lengths(n: usize, prepared_only: bool) -> Vec<usize> {
+    if !prepared_only {
+        return vec![n];
+    }
+    (0..usize::BITS)
+        .rev()
+        .map(|bit| 1usize << bit)
+        .filter(|len| n & len != 0)
+        .collect()
 }
 
 /// `n` copies of `item` joined by `sep`.
@@ -317,6 +342,15 @@ fn adapt(dialect: Dialect, sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_split_into_prepared_lengths_only_when_asked() {
+        assert_eq!(chunk_lengths(13, false), [13]);
+        assert_eq!(chunk_lengths(13, true), [8, 4, 1]);
+        assert_eq!(chunk_lengths(512, true), [512]);
+        assert_eq!(chunk_lengths(511, true).iter().sum::<usize>(), 511);
+        assert!(chunk_lengths(511, true).iter().all(|n| n.is_power_of_two()));
+    }
 
     #[test]
     fn postgres_placeholders_are_numbered() {

@@ -196,27 +196,38 @@ macro_rules! impl_sql_store {
             }
 
             /// Write new messages with one multi-row `INSERT` per [`MAX_LIST`] rows (within the
-            /// bound-parameter limit).
+            /// bound-parameter limit), split further where only prepared lengths may run.
             async fn insert_rows(&self, tx: &mut Tx, rows: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
-                for chunk in rows.chunks(MAX_LIST) {
-                    let (sql, keep) = self.q.insert_messages.exact(chunk.len());
-                    let mut query = sqlx::query(sql).persistent(keep);
-                    for (m, seq) in chunk {
-                        query = query
-                            .bind(&m.id)
-                            .bind(&m.chat_id)
-                            .bind(*seq)
-                            .bind(&m.sender.id)
-                            .bind(m.sender.role.as_str())
-                            .bind(&m.sender.name)
-                            .bind(m.kind.as_str())
-                            .bind(&m.body)
-                            .bind(&m.attachment_id)
-                            .bind(&m.client_id)
-                            .bind(m.created_at);
+                for list in rows.chunks(MAX_LIST) {
+                    let mut rest = list;
+                    for len in self.q.insert_messages.chunk_lengths(list.len()) {
+                        let (chunk, tail) = rest.split_at(len);
+                        rest = tail;
+                        self.insert_chunk(tx, chunk).await?;
                     }
-                    query.execute(&mut **tx).await?;
                 }
+                Ok(())
+            }
+
+            /// One multi-row `INSERT`.
+            async fn insert_chunk(&self, tx: &mut Tx, chunk: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
+                let (sql, keep) = self.q.insert_messages.exact(chunk.len());
+                let mut query = sqlx::query(sql).persistent(keep);
+                for (m, seq) in chunk {
+                    query = query
+                        .bind(&m.id)
+                        .bind(&m.chat_id)
+                        .bind(*seq)
+                        .bind(&m.sender.id)
+                        .bind(m.sender.role.as_str())
+                        .bind(&m.sender.name)
+                        .bind(m.kind.as_str())
+                        .bind(&m.body)
+                        .bind(&m.attachment_id)
+                        .bind(&m.client_id)
+                        .bind(m.created_at);
+                }
+                query.execute(&mut **tx).await?;
                 Ok(())
             }
 
