@@ -306,3 +306,20 @@ describe('recovery', () => {
     p.customer.close();
   });
 });
+
+describe('unknown events', () => {
+  test('refused with invalid_payload; the events after them still run, in order', async () => {
+    const p = await pair();
+    await ask(p.customer, 'join_chat', { chat_id: p.chat.id });
+    const unknown = ask(p.customer, 'send_mesage', text(p.chat.id, 'typo'));
+    const sent = ask(p.customer, 'send_message', text(p.chat.id, 'after the typo'));
+    const refused = await unknown;
+    assert.equal(refused.ok, false);
+    assert.equal(refused.error.code, 'invalid_payload');
+    assert.match(refused.error.message, /unknown event: send_mesage/);
+    const ok = await sent;
+    assert.equal(ok.ok, true);
+    assert.equal(ok.message.body, 'after the typo');
+    p.close();
+  });
+});

@@ -12,7 +12,7 @@ use crate::{
     config::Config,
     files::Files,
     http,
-    realtime::{self, Presence, Realtime, SocketIo, SocketNotifier, Typing},
+    realtime::{self, Expiry, Presence, Realtime, SocketIo, SocketNotifier, Typing},
     service::{self, ChatService},
     state::AppState,
 };
@@ -103,6 +103,8 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         redis.clone().map(cluster::presence::RedisPresence::new),
     ));
     background.extend(presence.spawn_heartbeat());
+    let expiry = Arc::new(Expiry::default());
+    background.push(expiry.spawn());
     realtime::register(Arc::new(Realtime {
         io: io.clone(),
         chats: chats.clone(),
@@ -110,6 +112,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         config: config.clone(),
         presence,
         typing,
+        expiry,
     }))
     .await
     .map_err(|e| anyhow::anyhow!("Socket.IO adapter: {e:?}"))?;

@@ -5,7 +5,7 @@ use std::{future::Future, sync::Arc};
 use omw_domain::{ClientMessage, Principal};
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
-use socketioxide::extract::{AckSender, TryData};
+use socketioxide::extract::{AckSender, Event, TryData};
 
 use super::{
     Adapter, Realtime, SocketRef, chat_room,
@@ -39,65 +39,81 @@ fn parse<T: DeserializeOwned>(data: Result<Value, impl std::fmt::Display>) -> Re
     serde_json::from_value(value).map_err(|e| ApiError::invalid(format!("payload: {e}")))
 }
 
-/// Register one event: in socket order (see `Session::turn`), rate limited, acked.
-fn on<F, Fut>(rt: &Arc<Realtime>, s: &SocketRef, event: &'static str, handler: F)
-where
-    F: Fn(Arc<Realtime>, SocketRef, Arc<Session>, Result<Value, String>, TurnGuard) -> Fut
-        + Send
-        + Sync
-        + Clone
-        + 'static,
-    Fut: Future<Output = Reply> + Send + 'static,
+/// Handle one event: in socket order (see `Session::turn`), rate limited, acked.
+async fn handle<F, Fut>(
+    rt: Arc<Realtime>,
+    s: SocketRef,
+    event: &'static str,
+    call: Call,
+    handler: F,
+) where
+    F: FnOnce(Arc<Realtime>, SocketRef, Arc<Session>, Result<Value, String>, TurnGuard) -> Fut,
+    Fut: Future<Output = Reply>,
 {
-    let rt = rt.clone();
-    s.on(
-        event,
-        move |s: SocketRef,
-              ack: AckSender<Adapter>,
-              ticket: Ticket,
-              TryData(data): TryData<Value>| {
-            let rt = rt.clone();
-            let handler = handler.clone();
-            async move {
-                let Some(session) = Session::of(&s) else {
-                    return;
-                };
-                let n = ticket.number();
-                tracing::debug!(event, ticket = n, sid = %s.id, "event received");
-                let turn = session.turn(ticket).await;
-                tracing::debug!(event, ticket = n, "event handling");
-                let started = std::time::Instant::now();
-                // The handler holds the turn and may hand it on early (see send_message).
-                let reply = match rt.chats.limits.event(&session.principal).await {
-                    Err(e) => Err(e),
-                    Ok(()) => {
-                        handler(
-                            rt.clone(),
-                            s.clone(),
-                            session,
-                            data.map_err(|e| e.to_string()),
-                            turn,
-                        )
-                        .await
-                    }
-                };
-                metrics::histogram!("omw_ack_seconds", "event" => event)
-                    .record(started.elapsed().as_secs_f64());
-                let sent = ack.send(&ack_body(reply));
-                tracing::debug!(event, ticket = n, ok = sent.is_ok(), "event acked");
-            }
-        },
-    );
+    let session = call.session;
+    let n = call.ticket.number();
+    tracing::debug!(event, ticket = n, sid = %s.id, "event received");
+    let turn = session.turn(call.ticket).await;
+    tracing::debug!(event, ticket = n, "event handling");
+    let started = std::time::Instant::now();
+    // The handler holds the turn and may hand it on early (see send_message).
+    let reply = match rt.chats.limits.event(&session.principal).await {
+        Err(e) => Err(e),
+        Ok(()) => handler(rt.clone(), s.clone(), session, call.data, turn).await,
+    };
+    metrics::histogram!("omw_ack_seconds", "event" => event)
+        .record(started.elapsed().as_secs_f64());
+    let sent = call.ack.send(&ack_body(reply));
+    tracing::debug!(event, ticket = n, ok = sent.is_ok(), "event acked");
 }
 
-pub fn register(rt: &Arc<Realtime>, s: &SocketRef) {
-    on(rt, s, "join_chat", join_chat);
-    on(rt, s, "leave_chat", leave_chat);
-    on(rt, s, "send_message", send_message);
-    on(rt, s, "load_messages", load_messages);
-    on(rt, s, "typing", typing);
-    on(rt, s, "mark_read", mark_read);
-    on(rt, s, "refresh_token", refresh_token);
+/// What every event brings: its place in the socket's order, its payload and its ack.
+struct Call {
+    session: Arc<Session>,
+    ticket: Ticket,
+    data: Result<Value, String>,
+    ack: AckSender<Adapter>,
+}
+
+/// Route an event to its handler by name.
+async fn dispatch(rt: Arc<Realtime>, s: SocketRef, event: String, call: Call) {
+    match event.as_str() {
+        "join_chat" => handle(rt, s, "join_chat", call, join_chat).await,
+        "leave_chat" => handle(rt, s, "leave_chat", call, leave_chat).await,
+        "send_message" => handle(rt, s, "send_message", call, send_message).await,
+        "load_messages" => handle(rt, s, "load_messages", call, load_messages).await,
+        "typing" => handle(rt, s, "typing", call, typing).await,
+        "mark_read" => handle(rt, s, "mark_read", call, mark_read).await,
+        "refresh_token" => handle(rt, s, "refresh_token", call, refresh_token).await,
+        // Still takes its turn (its ticket is numbered) and counts against the rate limit.
+        _ => {
+            let unknown = move |_: Arc<Realtime>, _: SocketRef, _: Arc<Session>, _, _| async move {
+                Err(ApiError::invalid(format!("unknown event: {event}")))
+            };
+            handle(rt, s, "unknown", call, unknown).await;
+        }
+    }
+}
+
+/// One fallback handler routes every event. socketioxide keeps a map of handlers per socket,
+/// and seven `on` registrations cost ~0.5 KiB of every idle socket.
+pub fn register(rt: &Arc<Realtime>, s: &SocketRef, session: &Arc<Session>) {
+    let rt = rt.clone();
+    let session = session.clone();
+    s.on_fallback(
+        move |s: SocketRef,
+              Event(event): Event,
+              ack: AckSender<Adapter>,
+              TryData(data): TryData<Value>| {
+            let call = Call {
+                ticket: session.ticket(),
+                session: session.clone(),
+                data: data.map_err(|e| e.to_string()),
+                ack,
+            };
+            dispatch(rt.clone(), s, event, call)
+        },
+    );
 }
 
 #[derive(Deserialize)]
@@ -327,7 +343,7 @@ struct RefreshToken {
 
 async fn refresh_token(
     rt: Arc<Realtime>,
-    _: SocketRef,
+    s: SocketRef,
     session: Arc<Session>,
     data: Result<Value, String>,
     _turn: TurnGuard,
@@ -339,8 +355,12 @@ async fn refresh_token(
     {
         return Err(ApiError::forbidden("the new token names another user"));
     }
-    session
+    let was = session
         .expires_at_ms
-        .store(v.expires_at_ms, std::sync::atomic::Ordering::Release);
+        .swap(v.expires_at_ms, std::sync::atomic::Ordering::AcqRel);
+    if !rt.expiry.moved(s.id, was, v.expires_at_ms) {
+        // The old token ran out first: the socket is on its way out.
+        return Err(ApiError::unauthorized("token expired"));
+    }
     Ok(json!({ "expires_at": omw_domain::time::rfc3339(v.expires_at_ms) }))
 }

@@ -1,6 +1,6 @@
 //! Connecting: Origin and JWT checks, the user's room, presence, and token expiry.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::{Arc, atomic::Ordering};
 
 use omw_domain::{Principal, time::now_millis, time::rfc3339};
 use serde_json::{Value, json};
@@ -10,11 +10,7 @@ use super::{
     Realtime, SocketIo, SocketRef, events, principal_room, root, session::Session, user_room,
 };
 use crate::cluster::Bus;
-use crate::{
-    auth::platform::bearer,
-    error::{ApiError, ErrorCode},
-    service::limits::user_key,
-};
+use crate::{auth::platform::bearer, error::ErrorCode, service::limits::user_key};
 
 /// A refused handshake. Its text is the SPEC error code, which socket.io-client shows as
 /// `connect_error`'s `err.message`.
@@ -74,12 +70,13 @@ pub async fn register(
                 Refusal(e.code)
             })?;
             let session = Session::new(verified.principal, verified.expires_at_ms);
-            s.extensions.insert(session.clone());
             // Everything the client may rely on right after `connect` is set up here, before
             // the CONNECT packet leaves: socketioxide runs the connect handler in a task of its
-            // own, and an event arriving before its handler exists would be dropped.
+            // own, and an event arriving before its handler exists would be dropped. The
+            // handlers hold the session themselves (socketioxide's per-socket extensions map
+            // would cost ~0.2 KiB of every idle socket).
             s.join(principal_room(&session.principal));
-            events::register(&rt, &s);
+            events::register(&rt, &s, &session);
             let drt = rt.clone();
             let dsession = session.clone();
             s.on_disconnect(move |s: SocketRef| {
@@ -87,37 +84,27 @@ pub async fn register(
                 let session = dsession.clone();
                 async move { disconnected(rt, s, session).await }
             });
-            let came_online = rt.presence.connected(&session.principal).await;
-            s.extensions.insert(CameOnline(came_online));
+            rt.expiry
+                .watch(&s, session.expires_at_ms.load(Ordering::Acquire));
+            if rt.presence.connected(&session.principal).await {
+                let rt = rt.clone();
+                tokio::spawn(async move {
+                    broadcast_status(&rt, &session.principal, "online", now_millis()).await;
+                });
+            }
             metrics::gauge!("omw_socket_connections").increment(1.0);
             Ok(())
         }
     };
-    let on_connect = move |s: SocketRef| {
-        let rt = rt.clone();
-        async move { connected(rt, s).await }
-    };
+    // All the work is done in the middleware above, which only lets through what may connect.
+    let on_connect = |_: SocketRef| async {};
     io.ns("/", on_connect.with(authenticate)).await
-}
-
-/// Whether this socket brought its user online (decided in the handshake).
-#[derive(Clone, Copy)]
-struct CameOnline(bool);
-
-async fn connected(rt: Arc<Realtime>, s: SocketRef) {
-    let Some(session) = Session::of(&s) else {
-        let _ = s.disconnect();
-        return;
-    };
-    if s.extensions.get::<CameOnline>().is_some_and(|c| c.0) {
-        broadcast_status(&rt, &session.principal, "online", now_millis()).await;
-    }
-    tokio::spawn(watch_expiry(s, session));
 }
 
 async fn disconnected(rt: Arc<Realtime>, s: SocketRef, session: Arc<Session>) {
     metrics::gauge!("omw_socket_connections").decrement(1.0);
-    session.closed.notify_waiters();
+    rt.expiry
+        .forget(s.id, session.expires_at_ms.load(Ordering::Acquire));
     let who = &session.principal;
     for chat_id in rt
         .typing
@@ -159,27 +146,5 @@ async fn broadcast_status(rt: &Realtime, who: &Principal, status: &str, last_see
         json!({ "user_id": who.user_id, "status": status, "last_seen": rfc3339(last_seen) });
     if let Some(io) = root(&rt.io) {
         let _ = io.to(rooms).emit("user_status_update", &payload).await;
-    }
-}
-
-/// Disconnect the socket when its token expires, unless `refresh_token` moved the expiry.
-async fn watch_expiry(s: SocketRef, session: Arc<Session>) {
-    loop {
-        let exp = session
-            .expires_at_ms
-            .load(std::sync::atomic::Ordering::Acquire);
-        let wait = u64::try_from(exp - now_millis()).unwrap_or(0);
-        if wait == 0 {
-            let err = ApiError::unauthorized("token expired");
-            let _ = s.emit("token_expired", &json!({ "error": err }));
-            // Give the event a moment to leave before the close.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let _ = s.disconnect();
-            return;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
-            _ = session.closed.notified() => return,
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! Per-socket state: who it is, until when its token is good, and the order of its events.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     sync::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicI64, AtomicU64, Ordering},
@@ -9,19 +9,14 @@ use std::{
 };
 
 use omw_domain::Principal;
-use socketioxide::{handler::FromMessageParts, socket::Socket};
-use tokio::sync::{Notify, oneshot};
-
-use super::{Adapter, SocketRef};
+use tokio::sync::oneshot;
 
 pub struct Session {
     pub principal: Principal,
-    /// Token expiry, ms since epoch; moved by `refresh_token`.
+    /// Token expiry, ms since epoch; moved by `refresh_token` (see `Expiry`).
     pub expires_at_ms: AtomicI64,
-    /// Fires when the socket disconnects (stops the expiry watcher and typing timers).
-    pub closed: Notify,
-    /// Chats this socket joined.
-    pub joined: Mutex<HashSet<String>>,
+    /// Chats this socket joined: a few at most, so a list.
+    joined: Mutex<Vec<String>>,
     next_ticket: AtomicU64,
     turns: Mutex<Turns>,
 }
@@ -55,30 +50,31 @@ impl Session {
         Arc::new(Session {
             principal,
             expires_at_ms: AtomicI64::new(expires_at_ms),
-            closed: Notify::new(),
-            joined: Mutex::new(HashSet::new()),
+            joined: Mutex::new(Vec::new()),
             next_ticket: AtomicU64::new(0),
             turns: Mutex::new(Turns::default()),
         })
     }
 
-    pub fn of(s: &SocketRef) -> Option<Arc<Session>> {
-        s.extensions.get::<Arc<Session>>()
+    /// The next event's place in this socket's order. Taken synchronously when socketioxide
+    /// decodes the packet, so tickets follow the order the events arrived in.
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.next_ticket.fetch_add(1, Ordering::AcqRel))
     }
 
     pub fn joined(&self) -> Vec<String> {
-        self.joined
-            .lock()
-            .map(|j| j.iter().cloned().collect())
-            .unwrap_or_default()
+        self.joined.lock().map(|j| j.clone()).unwrap_or_default()
     }
 
     pub fn set_joined(&self, chat_id: &str, joined: bool) {
         if let Ok(mut j) = self.joined.lock() {
-            if joined {
-                j.insert(chat_id.to_string());
-            } else {
-                j.remove(chat_id);
+            let at = j.iter().position(|c| c == chat_id);
+            match (joined, at) {
+                (true, None) => j.push(chat_id.to_string()),
+                (false, Some(i)) => {
+                    j.swap_remove(i);
+                }
+                _ => {}
             }
         }
     }
@@ -142,36 +138,12 @@ impl Drop for TurnGuard {
     }
 }
 
-/// An event's place in its socket's order, taken synchronously when the packet is decoded.
+/// An event's place in its socket's order (see `Session::ticket`).
 pub struct Ticket(u64);
 
 impl Ticket {
     pub fn number(&self) -> u64 {
         self.0
-    }
-}
-
-#[derive(Debug)]
-pub struct NoSession;
-
-impl std::fmt::Display for NoSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("socket has no session")
-    }
-}
-
-impl std::error::Error for NoSession {}
-
-impl FromMessageParts<Adapter> for Ticket {
-    type Error = NoSession;
-
-    fn from_message_parts(
-        s: &Arc<Socket<Adapter>>,
-        _: &mut socketioxide::handler::Value,
-        _: &Option<i64>,
-    ) -> Result<Self, NoSession> {
-        let session = s.extensions.get::<Arc<Session>>().ok_or(NoSession)?;
-        Ok(Ticket(session.next_ticket.fetch_add(1, Ordering::AcqRel)))
     }
 }
 

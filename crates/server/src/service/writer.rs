@@ -77,11 +77,6 @@ impl Writer {
         }
     }
 
-    /// Store a message; resolves once it is durable (or refused).
-    pub async fn write(&self, chat: Chat, message: NewMessage) -> Result<Inserted, StoreError> {
-        self.enqueue(chat, message).await?.stored().await
-    }
-
     /// Queue a message behind those already queued for its chat; the returned [`Pending`]
     /// resolves once it is durable (or refused).
     pub async fn enqueue(&self, chat: Chat, message: NewMessage) -> Result<Pending, StoreError> {
