@@ -75,4 +75,6 @@ test('metrics are exported for Prometheus', async () => {
   const body = await res.text();
   assert.match(body, /omw_messages_total/);
   assert.match(body, /omw_ack_seconds|omw_message_store_seconds/);
+  // Batch sizes are counted in messages: the top bucket is the writer's largest batch.
+  assert.match(body, /omw_write_batch_size_bucket\{le="512"\}/);
 });

@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use axum::{Router, routing::get};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::state::AppState;
 
@@ -17,6 +17,12 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                 .set_buckets(&[
                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                 ])
+                .ok()?
+                // Counted in messages, not seconds (up to the writer's 512 per batch).
+                .set_buckets_for_metric(
+                    Matcher::Full("omw_write_batch_size".into()),
+                    &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
+                )
                 .ok()?
                 .install_recorder()
                 .ok()
