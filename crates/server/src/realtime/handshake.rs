@@ -84,6 +84,9 @@ pub async fn register(
                 let session = dsession.clone();
                 async move { disconnected(rt, s, session).await }
             });
+            // Should sending CONNECT fail after this (the client left mid-handshake),
+            // socketioxide drops the socket without its disconnect handler; the expiry entry
+            // still disconnects it at the token's expiry, which undoes the presence below.
             rt.expiry
                 .watch(&s, session.expires_at_ms.load(Ordering::Acquire));
             if rt.presence.connected(&session.principal).await {
