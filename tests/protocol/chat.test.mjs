@@ -162,9 +162,10 @@ describe('typing', () => {
     assert.equal((await ask(p.customer, 'typing', { chat_id: p.chat.id, is_typing: true })).ok, true);
     await ask(p.customer, 'typing', { chat_id: p.chat.id, is_typing: true });
     await ask(p.customer, 'typing', { chat_id: p.chat.id, is_typing: true });
-    const stop = await next(p.worker, 'user_typing', (d) => d.is_typing === false, 9000);
+    const stop = await next(p.worker, 'user_typing', (d) => d.is_typing === false, 20000);
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 5500 && elapsed < 8000, `expired after ${elapsed} ms`);
+    // Expiry is the feature: never early; late only by what a loaded machine may add.
+    assert.ok(elapsed >= 5500 && elapsed < 15000, `expired after ${elapsed} ms`);
     assert.deepEqual(seen.map((d) => d.is_typing), [true, false], 'coalesced: one start, one stop');
     assert.deepEqual(stop, { chat_id: p.chat.id, user_id: p.customerParty.id, is_typing: false });
     assert.equal(seen[0].user_id, stop.user_id);
