@@ -26,5 +26,7 @@ export default defineConfig({
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
     restoreMocks: true,
+    // jsdom and user-event are slow on a busy machine; a test's deadline is not a speed check.
+    testTimeout: 60_000,
   },
 });

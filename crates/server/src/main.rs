@@ -75,9 +75,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve { demo } => {
             let config = Config::from_env(demo)?;
             init_tracing();
-            if demo {
-                std::fs::create_dir_all("./data").ok();
-            }
+            // The embedded default (an SQLite file under ./data) must work from an empty folder.
+            ensure_sqlite_dir(&config.database_url);
+            tracing::info!(
+                version = env!("CARGO_PKG_VERSION"),
+                database = %omw_chat::server::redact(&config.database_url),
+                files = %config.storage_url.as_deref().map_or_else(
+                    || config.upload_dir.display().to_string(),
+                    omw_chat::server::redact,
+                ),
+                "omw-chat starting"
+            );
             let running = omw_chat::server::start(config, true).await?;
             // A stable line for people and for tools that start the server on port 0.
             println!("omw-chat listening on http://{}", running.addr);

@@ -4,7 +4,7 @@ import { FakeServer, ME, OTHER, makeMessage } from '../test/fakeServer';
 import type { FakeSocket } from '../test/fakeSocket';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
-async function until(pred: () => boolean, ms = 2000) {
+async function until(pred: () => boolean, ms = 20_000) {
   const start = Date.now();
   while (!pred()) {
     if (Date.now() - start > ms) throw new Error('condition not met in time');
@@ -103,7 +103,7 @@ describe('ChatClient', () => {
     const cid = client.send('chat1', { body: 'retry me' });
     await until(() => socket().sent('send_message').length === 1);
     server.loseSends = false;
-    await until(() => client.chat('chat1')!.pending.length === 0, 4000);
+    await until(() => client.chat('chat1')!.pending.length === 0);
     const sends = socket().sent('send_message') as Array<{ client_id: string }>;
     expect(sends.every((s) => s.client_id === cid)).toBe(true);
     expect(client.chat('chat1')!.messages.filter((m) => m.client_id === cid)).toHaveLength(1);
