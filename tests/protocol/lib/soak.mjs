@@ -47,8 +47,9 @@ export async function soak({ rounds, perRound = 300, databaseUrl, log = () => {}
         s.timeout(15000).emitWithAck('send_message', text(chat_id, `r${round} m${i}`, id))
           .then((r) => { if (r.ok) acked.set(id, r.message); })
           .catch(() => {}));
-      // Kill somewhere in the stream: after a random share of the acks.
-      const killAfter = 1 + Math.floor(Math.random() * (perRound - 2));
+      // Kill somewhere in the first half of the acks: they come back in whole batches, so a
+      // later threshold often finds the stream already finished.
+      const killAfter = 1 + Math.floor(Math.random() * (perRound / 2));
       const deadline = Date.now() + 30000;
       while (acked.size < killAfter && Date.now() < deadline) await sleep(1);
       await server.kill();

@@ -115,7 +115,10 @@ const CONNECTING_TTL: Duration = Duration::from_secs(60);
 /// Sessions between the handshake middleware and `on_connect` (which socketioxide gives only the
 /// socket), by socket id, oldest first for expiry.
 #[derive(Default)]
-struct Connecting(Mutex<(HashMap<Sid, Arc<Session>>, VecDeque<(Instant, Sid)>)>);
+struct Connecting(Mutex<Waiting>);
+
+/// The sessions, and when each was handed over (in that order).
+type Waiting = (HashMap<Sid, Arc<Session>>, VecDeque<(Instant, Sid)>);
 
 impl Connecting {
     fn insert(&self, sid: Sid, session: Arc<Session>) {
