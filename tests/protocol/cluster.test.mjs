@@ -256,6 +256,55 @@ describe('two nodes, one database, Redis', { skip }, () => {
     }
   });
 
+  test('a chat closed on node A while Redis is down is closed on node B once Redis is back', async () => {
+    const port = await freePort();
+    const startRedis = async () => {
+      const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      await eventually(() => new Promise((resolve) => {
+        const c = createConnection({ port, host: '127.0.0.1' }, () => { c.end(); resolve(true); });
+        c.on('error', () => resolve(false));
+      }), 'redis-server listening', 10000, 50);
+      return proc;
+    };
+    let redis = await startRedis();
+    // Kept after closing, so node B's stale copy would still find the chat.
+    const nodes = await twoNodes({ redisUrl: `redis://127.0.0.1:${port}`, env: { CHAT_RETENTION: '1h' } });
+    try {
+      const { a, b } = nodes;
+      const bk = await acceptedBooking(a.url);
+      const chat_id = bk.chat.id;
+      const work = await connect(b.url, bk.workerToken);
+      // Node B caches the chat as open.
+      assert.ok((await ask(work, 'join_chat', { chat_id })).ok);
+      assert.ok((await ask(work, 'typing', { chat_id, is_typing: true })).ok);
+      assert.ok((await ask(work, 'typing', { chat_id, is_typing: false })).ok);
+
+      const exited = new Promise((r) => redis.on('exit', r));
+      redis.kill('SIGKILL');
+      await exited;
+      await eventually(async () => (await metric(a.url, 'omw_redis_up')) === 0, 'omw_redis_up 0 on node A');
+      assert.equal((await bk.move('cancelled')).status, 200);
+      redis = await startRedis();
+      await eventually(async () => (await metric(a.url, 'omw_redis_up')) === 1, 'omw_redis_up 1 on node A');
+      await eventually(async () => (await metric(b.url, 'omw_redis_up')) === 1, 'omw_redis_up 1 on node B');
+      // Node B learns of the close: nothing more goes into the chat through it.
+      await eventually(async () => {
+        const r = await ask(work, 'typing', { chat_id, is_typing: true });
+        return !r.ok && r.error.code === 'chat_closed';
+      }, 'typing refused with chat_closed on node B', 10000, 200);
+      const read = await ask(work, 'mark_read', { chat_id, up_to_seq: 1 });
+      assert.equal(read.ok, false);
+      assert.equal(read.error.code, 'chat_closed');
+      const late = await ask(work, 'send_message', text(chat_id, 'too late'));
+      assert.equal(late.ok, false);
+      assert.equal(late.error.code, 'chat_closed');
+      work.close();
+    } finally {
+      await nodes.stop();
+      redis.kill('SIGKILL');
+    }
+  });
+
   test('a node that loses its database is not ready and refuses sends with unavailable, fast', async () => {
     // The node reaches the database through a TCP relay the test can cut.
     const target = new URL(DB);

@@ -1,8 +1,73 @@
 // The durability guarantee: an acked message survives a SIGKILL right after the ack, and
 // re-sending the unacked ones with their client ids ends with exactly one copy of each.
 import assert from 'node:assert/strict';
+import { connect as tcpConnect, createServer } from 'node:net';
 import { test } from 'node:test';
-import { acceptedBooking, ask, connect, history, sleep, startServer, text } from './lib/harness.mjs';
+import {
+  acceptedBooking, ask, connect, eventually, history, rest, sleep, startServer, text,
+} from './lib/harness.mjs';
+
+/**
+ * A TCP relay to `url` that cuts both sides right after it passed on the first WebSocket frame
+ * (client to server) whose text contains `needle`: the server gets the event, the client never
+ * gets its ack.
+ */
+async function cuttingRelay(url, needle) {
+  const { hostname, port } = new URL(url);
+  const conns = new Set();
+  const srv = createServer((client) => {
+    const upstream = tcpConnect({ host: hostname, port: Number(port) });
+    conns.add(client).add(upstream);
+    upstream.on('data', (d) => client.write(d));
+    const cut = () => { client.destroy(); upstream.destroy(); };
+    upstream.on('error', cut);
+    client.on('error', cut);
+    upstream.on('close', cut);
+    client.on('close', cut);
+    let buf = Buffer.alloc(0);
+    let headDone = false;
+    let cutting = false;
+    client.on('data', (d) => {
+      if (cutting) return;
+      buf = Buffer.concat([buf, d]);
+      let pos = 0;
+      if (!headDone) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        headDone = true;
+        pos = end + 4;
+      }
+      // Pass on whole frames, unmasking each to look for the needle.
+      for (;;) {
+        if (buf.length - pos < 2) break;
+        const len7 = buf[pos + 1] & 0x7f;
+        const masked = (buf[pos + 1] & 0x80) !== 0;
+        let off = pos + 2;
+        let len = len7;
+        if (len7 === 126) { if (buf.length < off + 2) break; len = buf.readUInt16BE(off); off += 2; }
+        if (len7 === 127) { if (buf.length < off + 8) break; len = Number(buf.readBigUInt64BE(off)); off += 8; }
+        const maskAt = off;
+        if (masked) off += 4;
+        if (buf.length < off + len) break;
+        const payload = Buffer.from(buf.subarray(off, off + len));
+        if (masked) for (let i = 0; i < len; i++) payload[i] ^= buf[maskAt + (i % 4)];
+        pos = off + len;
+        if (payload.toString('utf8').includes(needle)) {
+          cutting = true;
+          upstream.write(buf.subarray(0, pos), cut);
+          return;
+        }
+      }
+      if (pos > 0) upstream.write(buf.subarray(0, pos));
+      buf = buf.subarray(pos);
+    });
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${srv.address().port}`,
+    close: () => { conns.forEach((c) => c.destroy()); srv.close(); },
+  };
+}
 
 test('SIGKILL mid-stream: every acked message is stored once; retries fill the rest once', async () => {
   const env = { RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000' };
@@ -94,5 +159,40 @@ test('SIGTERM: in-flight messages are finished, sockets closed, and the process 
     c.close();
   } finally {
     await again.stop();
+  }
+});
+
+test('a connection cut between commit and ack: the retry with the same client_id gets the original seq', async () => {
+  const server = await startServer();
+  const relay = await cuttingRelay(server.url, '"send_message"');
+  try {
+    const b = await acceptedBooking(server.url);
+    const chat_id = b.chat.id;
+    const viaRelay = await connect(relay.url, b.customerToken);
+    assert.ok((await ask(viaRelay, 'join_chat', { chat_id })).ok);
+    const gone = new Promise((r) => viaRelay.once('disconnect', r));
+    const lost = ask(viaRelay, 'send_message', text(chat_id, 'cut', 'cut-1'), 3000).catch((e) => e);
+    await gone;
+    assert.ok((await lost) instanceof Error, 'no ack came back through the cut connection');
+    viaRelay.close();
+    // The server stored it all the same.
+    const stored = await eventually(async () => {
+      const h = await rest(server.url, 'GET', `/chats/${chat_id}/messages`, b.customerToken);
+      return h.status === 200 && h.body.messages.find((m) => m.client_id === 'cut-1');
+    }, 'the cut message is stored', 10000);
+
+    const again = await connect(server.url, b.customerToken);
+    const retry = await ask(again, 'send_message', text(chat_id, 'cut', 'cut-1'));
+    assert.ok(retry.ok, JSON.stringify(retry.error));
+    assert.equal(retry.message.id, stored.id);
+    assert.equal(retry.message.seq, stored.seq);
+    const all = await history(again, chat_id);
+    assert.equal(all.filter((m) => m.client_id === 'cut-1').length, 1, 'stored once');
+    const seqs = all.map((m) => m.seq);
+    assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'gap-free seq');
+    again.close();
+  } finally {
+    relay.close();
+    await server.stop();
   }
 });

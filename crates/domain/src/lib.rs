@@ -8,6 +8,7 @@ pub mod booking;
 pub mod chat;
 pub mod error;
 pub mod message;
+pub mod retention;
 pub mod time;
 
 pub use access::{Principal, Role};

@@ -66,6 +66,12 @@ pub struct Config {
     pub storage_url: Option<String>,
     pub max_upload_bytes: u64,
     pub chat_retention: Duration,
+    /// Wait after a failed chat deletion; doubled with each further failure.
+    pub purge_retry_backoff: Duration,
+    /// Longest wait between attempts to delete a chat.
+    pub purge_retry_max: Duration,
+    /// Pauses that force races in tests (`OMW_TEST_*`); zero otherwise.
+    pub test_hooks: TestHooks,
     pub platform_api_key: String,
     pub rate_limits: RateLimits,
     /// Largest Socket.IO / Engine.IO message accepted, in bytes.
@@ -73,6 +79,15 @@ pub struct Config {
     pub demo: bool,
     /// Folder with the built web client, served at `/` (the demo).
     pub web_dir: Option<PathBuf>,
+}
+
+/// Pauses a test can set to hold one side of a race open. Not for production.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TestHooks {
+    /// `join_chat`: between reading the chat and joining its room.
+    pub join_delay: Duration,
+    /// The writer: before broadcasting each written batch.
+    pub announce_delay: Duration,
 }
 
 /// Reads variables; a trait so tests can feed a map instead of the process environment.
@@ -128,6 +143,14 @@ pub fn parse_duration(var: &'static str, v: &str) -> Result<Duration, ConfigErro
 fn duration(env: &dyn Env, var: &'static str, default: Duration) -> Result<Duration, ConfigError> {
     env.get(var)
         .map_or(Ok(default), |v| parse_duration(var, &v))
+}
+
+fn positive(d: Duration) -> Result<Duration, &'static str> {
+    if d.is_zero() {
+        Err("must be more than 0")
+    } else {
+        Ok(d)
+    }
 }
 
 fn percent_encode(s: &str) -> String {
@@ -290,6 +313,22 @@ impl Config {
             },
             max_upload_bytes,
             chat_retention: duration(env, "CHAT_RETENTION", Duration::ZERO)?,
+            purge_retry_backoff: positive(duration(
+                env,
+                "PURGE_RETRY_BACKOFF",
+                Duration::from_secs(30),
+            )?)
+            .map_err(|e| bad("PURGE_RETRY_BACKOFF", e))?,
+            test_hooks: TestHooks {
+                join_delay: Duration::from_millis(parse_num(env, "OMW_TEST_JOIN_DELAY_MS", 0)?),
+                announce_delay: Duration::from_millis(parse_num(
+                    env,
+                    "OMW_TEST_ANNOUNCE_DELAY_MS",
+                    0,
+                )?),
+            },
+            purge_retry_max: positive(duration(env, "PURGE_RETRY_MAX", Duration::from_secs(3600))?)
+                .map_err(|e| bad("PURGE_RETRY_MAX", e))?,
             platform_api_key,
             rate_limits,
             max_socket_payload: parse_num(env, "MAX_SOCKET_PAYLOAD_BYTES", 64 * 1024u64)?,
@@ -381,6 +420,38 @@ mod tests {
                 "{url}"
             );
         }
+    }
+
+    #[test]
+    fn purge_retry_settings() {
+        let base = [
+            ("JWT_SECRET", "s"),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+        ];
+        let c = Config::load(&base, false).unwrap();
+        assert_eq!(c.purge_retry_backoff, Duration::from_secs(30));
+        assert_eq!(c.purge_retry_max, Duration::from_secs(3600));
+        for (var, value) in [
+            ("PURGE_RETRY_BACKOFF", "0"),
+            ("PURGE_RETRY_BACKOFF", "soon"),
+            ("PURGE_RETRY_MAX", "0s"),
+        ] {
+            let env = [
+                ("JWT_SECRET", "s"),
+                ("PLATFORM_API_KEY", "0123456789abcdef"),
+                (var, value),
+            ];
+            assert_eq!(Config::load(&env, false).unwrap_err().var, var, "{value}");
+        }
+        let env = [
+            ("JWT_SECRET", "s"),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ("PURGE_RETRY_BACKOFF", "1ms"),
+            ("PURGE_RETRY_MAX", "2h"),
+        ];
+        let c = Config::load(&env, false).unwrap();
+        assert_eq!(c.purge_retry_backoff, Duration::from_millis(1));
+        assert_eq!(c.purge_retry_max, Duration::from_secs(7200));
     }
 
     #[test]

@@ -91,8 +91,9 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     let forget_chats = chats.clone();
     if let Some(task) = chats
         .invalidations
-        .listen(Arc::new(move |id: &str| {
-            forget_chats.refresh_cached(None, id)
+        .listen(Arc::new(move |what| match what {
+            cluster::Forget::Chat(id) => forget_chats.refresh_cached(None, id),
+            cluster::Forget::All => forget_chats.forget_all_cached(),
         }))
         .await
         .context("subscribing to chat changes on Redis")?

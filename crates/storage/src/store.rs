@@ -30,6 +30,13 @@ pub struct Inserted {
     pub duplicate: bool,
 }
 
+/// How a failed deletion backs off (see [`omw_domain::retention::retry_delay`]), in ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base: Millis,
+    pub max: Millis,
+}
+
 /// Which way to page through a chat's history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
@@ -165,8 +172,21 @@ pub trait Store: Send + Sync + 'static {
     /// Delete an upload's row if it is still unlinked; true if it was deleted.
     async fn delete_unlinked_attachment(&self, id: &str) -> Result<bool, StoreError>;
 
-    /// Chats whose deletion is due at `now`, oldest first.
+    /// Chats whose deletion is due at `now` and not waiting for a retry, oldest first.
     async fn due_deletions(&self, now: Millis, limit: u32) -> Result<Vec<String>, StoreError>;
+
+    /// A deletion failed: count the attempt and keep the chat out of `due_deletions` for
+    /// [`omw_domain::retention::retry_delay`] of the attempts so far. Returns the number of
+    /// failed attempts (0 if the chat is no longer queued).
+    async fn deletion_failed(
+        &self,
+        chat_id: &str,
+        now: Millis,
+        backoff: Backoff,
+    ) -> Result<u32, StoreError>;
+
+    /// When the longest-waiting due deletion fell due (`None` if none is due at `now`).
+    async fn oldest_due_deletion(&self, now: Millis) -> Result<Option<Millis>, StoreError>;
 
     /// Storage keys of every file (and thumbnail) of a chat.
     async fn chat_file_keys(&self, chat_id: &str) -> Result<Vec<String>, StoreError>;

@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct Health {
     up: AtomicBool,
+    /// Counts recoveries, for what must be reconciled after an outage (see `Invalidations`).
+    recovered: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for Health {
@@ -18,6 +20,7 @@ impl Health {
         metrics::gauge!("omw_redis_up").set(1.0);
         Health {
             up: AtomicBool::new(true),
+            recovered: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -29,7 +32,13 @@ impl Health {
         if !self.up.swap(true, Ordering::AcqRel) {
             metrics::gauge!("omw_redis_up").set(1.0);
             tracing::warn!("redis reachable again: cross-node delivery and shared state resumed");
+            self.recovered.send_modify(|n| *n += 1);
         }
+    }
+
+    /// Changes whenever Redis is reachable again after an outage.
+    pub fn recoveries(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.recovered.subscribe()
     }
 
     pub fn failed(&self, op: &'static str, error: &dyn std::fmt::Display) {

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 
 pub use bus::{Bus, BusError};
 pub use health::Health;
-pub use invalidate::Invalidations;
+pub use invalidate::{Forget, Invalidations};
 
 /// A message from a subscribed channel: (channel, payload).
 pub type ChanItem = (String, Vec<u8>);

@@ -166,11 +166,38 @@ async fn join_chat(
             "last_read_seq": read_of(&party.id),
         }));
     }
+    let hook = rt.config.test_hooks.join_delay;
+    if !hook.is_zero() {
+        tokio::time::sleep(hook).await;
+    }
     // A closed chat can still be read until it is deleted, but has no live room.
-    if chat.is_active() {
+    let chat = if chat.is_active() {
         s.join(chat_room(&chat.id));
         session.set_joined(&chat.id, true);
-    }
+        // A close that committed after the read above may have emptied the room before this
+        // socket joined it. Read again, now that it is in: a close committing after this read
+        // empties the room after the join (it leaves the room only once committed).
+        let again = rt.chats.store.get_chat(&chat.id).await;
+        if again.is_err() {
+            s.leave(chat_room(&chat.id));
+            session.set_joined(&chat.id, false);
+        }
+        match again? {
+            Some(now) if now.is_active() => chat,
+            now => {
+                s.leave(chat_room(&chat.id));
+                session.set_joined(&chat.id, false);
+                let Some(now) = now else {
+                    rt.chats.refresh_cached(None, &chat.id);
+                    return Err(ApiError::not_found("chat not found"));
+                };
+                rt.chats.refresh_cached(Some(&now), &now.id);
+                now
+            }
+        }
+    } else {
+        chat
+    };
     Ok(
         json!({ "chat": chat, "messages": page.messages, "has_more": page.has_more, "participants": participants }),
     )

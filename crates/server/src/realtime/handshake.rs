@@ -1,10 +1,14 @@
 //! Connecting: Origin and JWT checks, the user's room, presence, and token expiry.
 
-use std::sync::{Arc, atomic::Ordering};
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex, PoisonError, atomic::Ordering},
+    time::{Duration, Instant},
+};
 
 use omw_domain::{Principal, time::now_millis, time::rfc3339};
 use serde_json::{Value, json};
-use socketioxide::{extract::TryData, handler::ConnectHandler};
+use socketioxide::{extract::TryData, handler::ConnectHandler, socket::Sid};
 
 use super::{
     Realtime, SocketIo, SocketRef, events, principal_room, root, session::Session, user_room,
@@ -35,9 +39,12 @@ pub async fn register(
     io: &SocketIo,
     rt: Arc<Realtime>,
 ) -> Result<(), socketioxide_redis::InitError<Bus>> {
+    let connecting = Arc::new(Connecting::default());
+    let taken = connecting.clone();
     let mw_rt = rt.clone();
     let authenticate = move |s: SocketRef, TryData(auth): TryData<Value>| {
         let rt = mw_rt.clone();
+        let connecting = connecting.clone();
         async move {
             let parts = s.req_parts();
             // Cross-site WebSocket hijacking: a browser always says where the page came from.
@@ -84,31 +91,83 @@ pub async fn register(
                 let session = dsession.clone();
                 async move { disconnected(rt, s, session).await }
             });
-            // Should sending CONNECT fail after this (the client left mid-handshake),
-            // socketioxide drops the socket without its disconnect handler; the expiry entry
-            // still disconnects it at the token's expiry, which undoes the presence below.
-            rt.expiry
-                .watch(&s, session.expires_at_ms.load(Ordering::Acquire));
-            if rt.presence.connected(&session.principal).await {
-                let rt = rt.clone();
-                tokio::spawn(async move {
-                    broadcast_status(&rt, &session.principal, "online", now_millis()).await;
-                });
-            }
-            metrics::gauge!("omw_socket_connections").increment(1.0);
+            // Counting it (presence, the gauge, expiry) waits for `on_connect`: should sending
+            // CONNECT fail (the client left mid-handshake), socketioxide drops the socket
+            // without its disconnect handler, and nothing may stay counted.
+            connecting.insert(s.id, session);
             Ok(())
         }
     };
-    // All the work is done in the middleware above, which only lets through what may connect.
-    let on_connect = |_: SocketRef| async {};
+    let crt = rt.clone();
+    let on_connect = move |s: SocketRef| {
+        let rt = crt.clone();
+        let connecting = taken.clone();
+        async move { connected(rt, s, &connecting).await }
+    };
     io.ns("/", on_connect.with(authenticate)).await
 }
 
+/// How long a session waits between the handshake middleware and `on_connect`. The connect
+/// handler is spawned right after CONNECT is sent, so only an abandoned handshake (never
+/// connected) stays longer.
+const CONNECTING_TTL: Duration = Duration::from_secs(60);
+
+/// Sessions between the handshake middleware and `on_connect` (which socketioxide gives only the
+/// socket), by socket id, oldest first for expiry.
+#[derive(Default)]
+struct Connecting(Mutex<Waiting>);
+
+/// The sessions, and when each was handed over (in that order).
+type Waiting = (HashMap<Sid, Arc<Session>>, VecDeque<(Instant, Sid)>);
+
+impl Connecting {
+    fn insert(&self, sid: Sid, session: Arc<Session>) {
+        let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let (by_sid, order) = &mut *guard;
+        while let Some((at, old)) = order.front()
+            && at.elapsed() > CONNECTING_TTL
+        {
+            by_sid.remove(old);
+            order.pop_front();
+        }
+        by_sid.insert(sid, session);
+        order.push_back((Instant::now(), sid));
+    }
+
+    fn take(&self, sid: Sid) -> Option<Arc<Session>> {
+        let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.0.remove(&sid)
+    }
+}
+
+/// CONNECT reached the client: count the socket (unless it already left).
+async fn connected(rt: Arc<Realtime>, s: SocketRef, connecting: &Connecting) {
+    let Some(session) = connecting.take(s.id) else {
+        // Waited past CONNECTING_TTL: it was never counted; the client reconnects.
+        let _ = s.disconnect();
+        return;
+    };
+    let mut first_here = false;
+    let counted = session.count(|| {
+        metrics::gauge!("omw_socket_connections").increment(1.0);
+        rt.expiry
+            .watch(&s, session.expires_at_ms.load(Ordering::Acquire));
+        first_here = rt.presence.count_local(&session.principal);
+    });
+    if counted && first_here && rt.presence.came_online(&session.principal).await {
+        broadcast_status(&rt, &session.principal, "online", now_millis()).await;
+    }
+}
+
 async fn disconnected(rt: Arc<Realtime>, s: SocketRef, session: Arc<Session>) {
-    metrics::gauge!("omw_socket_connections").decrement(1.0);
-    rt.expiry
-        .forget(s.id, session.expires_at_ms.load(Ordering::Acquire));
     let who = &session.principal;
+    let mut last_here = None;
+    session.end(|| {
+        metrics::gauge!("omw_socket_connections").decrement(1.0);
+        rt.expiry
+            .forget(s.id, session.expires_at_ms.load(Ordering::Acquire));
+        last_here = rt.presence.uncount_local(who);
+    });
     for chat_id in rt
         .typing
         .clear_user(&user_key(who), &session.joined())
@@ -116,7 +175,9 @@ async fn disconnected(rt: Arc<Realtime>, s: SocketRef, session: Arc<Session>) {
     {
         events::emit_typing(&s, &chat_id, who, false).await;
     }
-    if let Some(last_seen) = rt.presence.disconnected(who).await {
+    if let Some(now) = last_here
+        && let Some(last_seen) = rt.presence.went_offline(who, now).await
+    {
         broadcast_status(&rt, who, "offline", last_seen).await;
     }
 }

@@ -28,45 +28,44 @@ impl Presence {
         }
     }
 
-    /// Count a socket on this node; true if it is the node's first of this user.
-    fn local_connected(&self, key: &str) -> bool {
+    /// Count a socket of `who` on this node; true if it is the node's first of this user (then
+    /// [`Presence::came_online`] asks the other nodes). Synchronous, so that counting and
+    /// uncounting one socket can be serialized by its session.
+    pub fn count_local(&self, who: &Principal) -> bool {
         let Ok(mut users) = self.users.lock() else {
             return false;
         };
-        let e = users.entry(key.to_string()).or_default();
+        let e = users.entry(user_key(who)).or_default();
         e.sockets += 1;
         e.last_seen = Some(now_millis());
         e.sockets == 1
     }
 
-    /// A socket of `who` connected; true if they just came online.
-    pub async fn connected(&self, who: &Principal) -> bool {
-        let key = user_key(who);
-        if !self.local_connected(&key) {
-            return false;
-        }
+    /// This node just got its first socket of `who`: true if they were online nowhere before.
+    pub async fn came_online(&self, who: &Principal) -> bool {
         match &self.shared {
             None => true,
-            Some(shared) => shared.node_joined(&key).await.unwrap_or(true),
+            Some(shared) => shared.node_joined(&user_key(who)).await.unwrap_or(true),
         }
     }
 
-    /// A socket of `who` left; `Some(last_seen)` if that was their last one anywhere.
-    pub async fn disconnected(&self, who: &Principal) -> Option<i64> {
-        let key = user_key(who);
+    /// Uncount a socket of `who`; `Some(now)` if it was this node's last one of this user (then
+    /// [`Presence::went_offline`] asks the other nodes).
+    pub fn uncount_local(&self, who: &Principal) -> Option<i64> {
         let now = now_millis();
-        {
-            let mut users = self.users.lock().ok()?;
-            let e = users.get_mut(&key)?;
-            e.sockets = e.sockets.saturating_sub(1);
-            e.last_seen = Some(now);
-            if e.sockets > 0 {
-                return None;
-            }
-        }
+        let mut users = self.users.lock().ok()?;
+        let e = users.get_mut(&user_key(who))?;
+        e.sockets = e.sockets.saturating_sub(1);
+        e.last_seen = Some(now);
+        (e.sockets == 0).then_some(now)
+    }
+
+    /// This node's last socket of `who` left at `now`: `Some(now)` if that was their last one
+    /// anywhere.
+    pub async fn went_offline(&self, who: &Principal, now: i64) -> Option<i64> {
         match &self.shared {
             None => Some(now),
-            Some(shared) => match shared.node_left(&key).await {
+            Some(shared) => match shared.node_left(&user_key(who)).await {
                 Ok(false) => None,
                 Ok(true) | Err(_) => Some(now),
             },

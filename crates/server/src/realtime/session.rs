@@ -19,6 +19,19 @@ pub struct Session {
     joined: Mutex<Vec<String>>,
     next_ticket: AtomicU64,
     turns: Mutex<Turns>,
+    life: Mutex<Life>,
+}
+
+/// Whether a socket counts as connected (presence, the connection gauge, token expiry).
+/// socketioxide drops a socket whose CONNECT could not be sent (the client left mid-handshake)
+/// without its disconnect handler, so a socket is counted only once it is really connected,
+/// and uncounted once at most.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Life {
+    #[default]
+    Connecting,
+    Counted,
+    Gone,
 }
 
 /// Whose turn it is, and the events waiting for theirs. Each waiter is woken alone when its
@@ -53,7 +66,30 @@ impl Session {
             joined: Mutex::new(Vec::new()),
             next_ticket: AtomicU64::new(0),
             turns: Mutex::new(Turns::default()),
+            life: Mutex::new(Life::Connecting),
         })
+    }
+
+    /// The socket is connected: run `count` unless it already disconnected. Counting and
+    /// [`Session::end`]'s uncounting exclude each other, so the two cannot interleave.
+    pub fn count(&self, count: impl FnOnce()) -> bool {
+        let mut life = self.life.lock().unwrap_or_else(PoisonError::into_inner);
+        if *life != Life::Connecting {
+            return false;
+        }
+        count();
+        *life = Life::Counted;
+        true
+    }
+
+    /// The socket disconnected: run `uncount` if it was counted. True if it was.
+    pub fn end(&self, uncount: impl FnOnce()) -> bool {
+        let mut life = self.life.lock().unwrap_or_else(PoisonError::into_inner);
+        let was = std::mem::replace(&mut *life, Life::Gone);
+        if was == Life::Counted {
+            uncount();
+        }
+        was == Life::Counted
     }
 
     /// The next event's place in this socket's order. Taken synchronously when socketioxide
@@ -162,6 +198,21 @@ mod tests {
             name: None,
         };
         Session::new(who, i64::MAX)
+    }
+
+    #[test]
+    fn a_socket_that_left_before_it_was_counted_is_never_counted() {
+        let s = session();
+        let mut n = 0;
+        assert!(!s.end(|| n -= 1));
+        assert!(!s.count(|| n += 1));
+        assert_eq!(n, 0);
+        let s = session();
+        assert!(s.count(|| n += 1));
+        assert!(!s.count(|| n += 1));
+        assert!(s.end(|| n -= 1));
+        assert!(!s.end(|| n -= 1));
+        assert_eq!(n, 0);
     }
 
     #[tokio::test]

@@ -97,6 +97,11 @@ impl ChatService {
         }
     }
 
+    /// Forget every cached chat (changes published by other nodes may have been missed).
+    pub fn forget_all_cached(&self) {
+        self.cache.invalidate_all();
+    }
+
     pub async fn list_chats(&self, who: &Principal) -> Result<Vec<ChatSummary>, ApiError> {
         Ok(self.store.list_chats(&who.user_id, who.role).await?)
     }

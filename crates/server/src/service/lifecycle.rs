@@ -26,18 +26,24 @@ impl ChatService {
             if applied.opened {
                 self.notifier.chat_opened(chat).await;
             }
-            if !applied.messages.is_empty() {
-                self.notifier.new_messages(chat, &applied.messages).await;
+            if !applied.messages.is_empty() || applied.closed.is_some() {
+                // Behind the messages already queued for the chat (see `writer`).
+                self.writer
+                    .announce(
+                        self.notifier.as_ref(),
+                        chat,
+                        applied.messages.clone(),
+                        applied.closed,
+                    )
+                    .await;
             }
-            if let Some(reason) = applied.closed {
-                self.notifier.chat_closed(chat, reason).await;
+            if applied.closed.is_some() {
                 if self.retention.is_zero() {
                     // The seed deletes at once; the queue row makes it durable if this fails.
                     if let Err(e) = self.purge_chat(&chat.id).await {
-                        tracing::warn!(chat_id = %chat.id, error = %e, "purge failed; the sweeper will retry");
-                        self.sweeper.wake();
+                        // Queued with backoff: the sweeper retries it.
+                        self.purge_failed(&chat.id, &e).await;
                     } else {
-                        self.refresh_cached(None, &chat.id);
                         applied.chat = None;
                     }
                 } else {

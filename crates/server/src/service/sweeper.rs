@@ -26,7 +26,8 @@ const BATCH: u32 = 100;
 pub const UNLINKED_MAX_AGE: Duration = Duration::from_secs(3600);
 
 impl ChatService {
-    /// Delete one chat: its files, then its rows (which also dequeues it).
+    /// Delete one chat: its files, then its rows (which also dequeues it). Every node forgets
+    /// it, so none keeps answering for it from its cache.
     pub async fn purge_chat(&self, chat_id: &str) -> Result<(), ApiError> {
         for key in self.store.chat_file_keys(chat_id).await? {
             self.files.delete(&key).await.map_err(|e| {
@@ -38,25 +39,83 @@ impl ChatService {
             })?;
         }
         self.store.purge_chat(chat_id).await?;
+        self.refresh_cached(None, chat_id);
+        self.invalidations.publish(chat_id).await;
         tracing::info!(chat_id, "chat deleted");
         Ok(())
     }
 
-    /// Delete every chat that is due now. Returns how many were deleted.
+    /// Delete every chat that is due now. A chat that fails is counted
+    /// (`omw_purge_failures_total`), put back with backoff, and the others go on. Returns how
+    /// many were deleted; an error only when the queue itself cannot be read.
     pub async fn sweep_once(&self) -> Result<usize, ApiError> {
         let mut done = 0;
-        loop {
-            let due = self.store.due_deletions(now_millis(), BATCH).await?;
+        let result = loop {
+            let now = now_millis();
+            let due = match self.store.due_deletions(now, BATCH).await {
+                Ok(due) => due,
+                Err(e) => break Err(e.into()),
+            };
             let n = due.len();
+            let mut progress = false;
             for chat_id in due {
-                self.purge_chat(&chat_id).await?;
-                done += 1;
+                progress |= match self.purge_chat(&chat_id).await {
+                    Ok(()) => {
+                        done += 1;
+                        true
+                    }
+                    Err(e) => self.purge_failed(&chat_id, &e).await,
+                };
             }
-            if n < BATCH as usize {
-                return Ok(done);
+            // Each chat of a full batch was deleted or postponed, so the next batch is new
+            // work; without progress (the store refuses even postponing) try again later.
+            if n < BATCH as usize || !progress {
+                break Ok(done);
+            }
+        };
+        self.report_overdue().await;
+        result
+    }
+
+    /// Count a failed deletion and postpone the chat's next attempt; false if even that failed.
+    pub(super) async fn purge_failed(&self, chat_id: &str, error: &ApiError) -> bool {
+        metrics::counter!("omw_purge_failures_total").increment(1);
+        let backoff = omw_storage::Backoff {
+            base: millis(self.purge_retry.0),
+            max: millis(self.purge_retry.1),
+        };
+        match self
+            .store
+            .deletion_failed(chat_id, now_millis(), backoff)
+            .await
+        {
+            Ok(attempts) => {
+                tracing::warn!(chat_id, attempts, error = %error, "deleting a chat failed; retrying later");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(chat_id, error = %e, "deleting a chat failed and so did postponing it");
+                false
             }
         }
     }
+
+    /// `omw_purge_overdue_seconds`: how long the longest-waiting due deletion has waited (0
+    /// when none waits). Alert when it exceeds a few sweep intervals.
+    async fn report_overdue(&self) {
+        let now = now_millis();
+        match self.store.oldest_due_deletion(now).await {
+            Ok(oldest) => {
+                let age = oldest.map_or(0, |due| now.saturating_sub(due).max(0));
+                metrics::gauge!("omw_purge_overdue_seconds").set(age as f64 / 1000.0);
+            }
+            Err(e) => tracing::warn!(error = %e, "reading the deletion queue failed"),
+        }
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Run the sweeper until the process ends: at start (work left by a previous run), every

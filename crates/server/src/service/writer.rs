@@ -4,6 +4,10 @@
 //! A chat always maps to the same shard, so its messages are stored and broadcast in the order
 //! they were enqueued. SQLite has one shard (one writer anyway); server databases several, so
 //! independent chats commit in parallel.
+//!
+//! What a platform update tells a chat's room (its system messages, `chat_closed`) goes through
+//! the chat's shard too, behind the messages queued before it: a message committed before a
+//! close is broadcast before `chat_closed` empties the room, never after.
 
 use std::{
     hash::{Hash, Hasher},
@@ -11,7 +15,7 @@ use std::{
     time::Instant,
 };
 
-use omw_domain::{Chat, NewMessage};
+use omw_domain::{Chat, CloseReason, Message, NewMessage};
 use omw_storage::{Inserted, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -22,10 +26,21 @@ const MAX_BATCH: usize = 512;
 /// Queue length per shard before senders wait (back-pressure instead of unbounded memory).
 const QUEUE: usize = 8192;
 
-struct Job {
-    chat: Chat,
-    message: NewMessage,
-    reply: oneshot::Sender<Result<Inserted, StoreError>>,
+enum Job {
+    /// A message to write.
+    Write {
+        chat: Chat,
+        message: NewMessage,
+        reply: oneshot::Sender<Result<Inserted, StoreError>>,
+    },
+    /// Messages already stored (a platform update's) to broadcast, then the close if it
+    /// closed the chat; `done` once that is out.
+    Announce {
+        chat: Chat,
+        messages: Vec<Message>,
+        closed: Option<CloseReason>,
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// A queued message, until its batch commits.
@@ -52,6 +67,7 @@ impl Writer {
         notifier: Arc<dyn Notifier>,
         shards: usize,
         own_thread: bool,
+        announce_delay: std::time::Duration,
     ) -> Writer {
         let main = tokio::runtime::Handle::current();
         let mut senders = Vec::new();
@@ -59,7 +75,7 @@ impl Writer {
         for _ in 0..shards.max(1) {
             let (tx, rx) = mpsc::channel(QUEUE);
             let (done, announcing) = mpsc::channel(ANNOUNCE_QUEUE);
-            let announcer = main.spawn(announce(notifier.clone(), announcing));
+            let announcer = main.spawn(announce(notifier.clone(), announcing, announce_delay));
             loops.push(run(store.clone(), rx, done, announcer));
             senders.push(tx);
         }
@@ -80,12 +96,9 @@ impl Writer {
     /// Queue a message behind those already queued for its chat; the returned [`Pending`]
     /// resolves once it is durable (or refused).
     pub async fn enqueue(&self, chat: Chat, message: NewMessage) -> Result<Pending, StoreError> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        message.chat_id.hash(&mut h);
-        let shard = &self.shards[(h.finish() as usize) % self.shards.len()];
         let (reply, rx) = oneshot::channel();
-        shard
-            .send(Job {
+        self.shard(&message.chat_id)
+            .send(Job::Write {
                 chat,
                 message,
                 reply,
@@ -93,6 +106,47 @@ impl Writer {
             .await
             .map_err(|_| StoreError::Unavailable("the server is shutting down".into()))?;
         Ok(Pending(rx))
+    }
+
+    /// Broadcast a platform update's stored `messages` and then `closed`, behind every message
+    /// already queued for the chat; resolves once they are out. Without a writer (shutting
+    /// down) they are broadcast at once.
+    pub async fn announce(
+        &self,
+        notifier: &dyn Notifier,
+        chat: &Chat,
+        messages: Vec<Message>,
+        closed: Option<CloseReason>,
+    ) {
+        let (done, announced) = oneshot::channel();
+        let job = Job::Announce {
+            chat: chat.clone(),
+            messages,
+            closed,
+            done,
+        };
+        match self.shard(&chat.id).send(job).await {
+            Ok(()) => {
+                let _ = announced.await;
+            }
+            Err(mpsc::error::SendError(job)) => {
+                if let Job::Announce {
+                    chat,
+                    messages,
+                    closed,
+                    ..
+                } = job
+                {
+                    announce_update(notifier, &chat, &messages, closed).await;
+                }
+            }
+        }
+    }
+
+    fn shard(&self, chat_id: &str) -> &mpsc::Sender<Job> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        chat_id.hash(&mut h);
+        &self.shards[(h.finish() as usize) % self.shards.len()]
     }
 
     /// Wait until every queued message is written (graceful shutdown).
@@ -108,7 +162,8 @@ impl Writer {
 /// the previous batch is broadcast, few enough to keep back-pressure.
 const ANNOUNCE_QUEUE: usize = 4;
 
-type Written = Vec<(Job, Result<Inserted, StoreError>)>;
+/// Each job with its outcome (`None` for announcements, which write nothing).
+type Written = Vec<(Job, Option<Result<Inserted, StoreError>>)>;
 
 /// Run `work` on a thread with its own runtime; gives it back when there is none to be had.
 fn on_own_thread<F>(work: F) -> Option<F>
@@ -166,26 +221,49 @@ async fn run(
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let started = Instant::now();
-        let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
-        let results = match store.insert_messages(batch).await {
-            Ok(r) => r,
-            Err(e) => {
-                let msg = e.to_string();
-                let unavailable = matches!(e, StoreError::Unavailable(_));
-                jobs.iter()
-                    .map(|_| {
-                        Err(if unavailable {
-                            StoreError::Unavailable(msg.clone())
-                        } else {
-                            StoreError::Corrupt(msg.clone())
+        let batch: Vec<NewMessage> = jobs
+            .iter()
+            .filter_map(|j| match j {
+                Job::Write { message, .. } => Some(message.clone()),
+                Job::Announce { .. } => None,
+            })
+            .collect();
+        let n = batch.len();
+        let results = if n == 0 {
+            Vec::new()
+        } else {
+            match store.insert_messages(batch).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let msg = e.to_string();
+                    let unavailable = matches!(e, StoreError::Unavailable(_));
+                    (0..n)
+                        .map(|_| {
+                            Err(if unavailable {
+                                StoreError::Unavailable(msg.clone())
+                            } else {
+                                StoreError::Corrupt(msg.clone())
+                            })
                         })
-                    })
-                    .collect()
+                        .collect()
+                }
             }
         };
-        metrics::histogram!("omw_write_batch_seconds").record(started.elapsed().as_secs_f64());
-        metrics::histogram!("omw_write_batch_size").record(jobs.len() as f64);
-        let written: Written = jobs.drain(..).zip(results).collect();
+        if n > 0 {
+            metrics::histogram!("omw_write_batch_seconds").record(started.elapsed().as_secs_f64());
+            metrics::histogram!("omw_write_batch_size").record(n as f64);
+        }
+        let mut results = results.into_iter();
+        let written: Written = jobs
+            .drain(..)
+            .map(|job| {
+                let result = match job {
+                    Job::Write { .. } => results.next(),
+                    Job::Announce { .. } => None,
+                };
+                (job, result)
+            })
+            .collect();
         if done.send(written).await.is_err() {
             break;
         }
@@ -195,19 +273,62 @@ async fn run(
 }
 
 /// Broadcast each written batch in seq order, then answer its senders.
-async fn announce(notifier: Arc<dyn Notifier>, mut rx: mpsc::Receiver<Written>) {
+async fn announce(
+    notifier: Arc<dyn Notifier>,
+    mut rx: mpsc::Receiver<Written>,
+    delay: std::time::Duration,
+) {
     while let Some(written) = rx.recv().await {
+        if !delay.is_zero() {
+            // Test hook (OMW_TEST_ANNOUNCE_DELAY_MS): a close can land between commit and
+            // broadcast.
+            tokio::time::sleep(delay).await;
+        }
         for (job, result) in &written {
-            if let Ok(ins) = result
-                && !ins.duplicate
-            {
-                notifier
-                    .new_messages(&job.chat, std::slice::from_ref(&ins.message))
-                    .await;
+            match job {
+                Job::Write { chat, .. } => {
+                    if let Some(Ok(ins)) = result
+                        && !ins.duplicate
+                    {
+                        notifier
+                            .new_messages(chat, std::slice::from_ref(&ins.message))
+                            .await;
+                    }
+                }
+                Job::Announce {
+                    chat,
+                    messages,
+                    closed,
+                    ..
+                } => announce_update(notifier.as_ref(), chat, messages, *closed).await,
             }
         }
         for (job, result) in written {
-            let _ = job.reply.send(result);
+            match job {
+                Job::Write { reply, .. } => {
+                    let result = result.unwrap_or_else(|| {
+                        Err(StoreError::Unavailable("the writer lost a result".into()))
+                    });
+                    let _ = reply.send(result);
+                }
+                Job::Announce { done, .. } => {
+                    let _ = done.send(());
+                }
+            }
         }
+    }
+}
+
+async fn announce_update(
+    notifier: &dyn Notifier,
+    chat: &Chat,
+    messages: &[Message],
+    closed: Option<CloseReason>,
+) {
+    if !messages.is_empty() {
+        notifier.new_messages(chat, messages).await;
+    }
+    if let Some(reason) = closed {
+        notifier.chat_closed(chat, reason).await;
     }
 }

@@ -47,6 +47,9 @@ pub struct Queries {
     pub read_states: SqlStr,
     pub enqueue_deletion: SqlStr,
     pub due_deletions: SqlStr,
+    pub deletion_attempts_locked: SqlStr,
+    pub postpone_deletion: SqlStr,
+    pub oldest_due_deletion: SqlStr,
     pub messages_by_client_ids: ListStmt,
     pub message_by_seq: SqlStr,
     pub insert_messages: ListStmt,
@@ -165,8 +168,17 @@ impl Queries {
                 .into()),
             enqueue_deletion: q("INSERT INTO chat_deletions (chat_id, due_at) VALUES (?, ?)".into()),
             due_deletions: q("SELECT chat_id FROM chat_deletions WHERE due_at <= ? \
-                 ORDER BY due_at, chat_id LIMIT ?"
+                 AND (retry_at IS NULL OR retry_at <= ?) ORDER BY due_at, chat_id LIMIT ?"
                 .into()),
+            deletion_attempts_locked: q(format!(
+                "SELECT attempts FROM chat_deletions WHERE chat_id = ?{lock}"
+            )),
+            postpone_deletion: q(
+                "UPDATE chat_deletions SET attempts = ?, retry_at = ? WHERE chat_id = ?".into(),
+            ),
+            oldest_due_deletion: q(
+                "SELECT MIN(due_at) FROM chat_deletions WHERE due_at <= ?".into()
+            ),
             // An OR of equalities rather than a row-value IN: SQLite takes no list on the
             // right of a row-value IN (and scans the table for `IN (VALUES …)`), while all three
             // answer the OR with one index probe per term.

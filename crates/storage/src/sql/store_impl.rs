@@ -750,10 +750,47 @@ macro_rules! impl_sql_store {
             async fn due_deletions(&self, now: Millis, limit: u32) -> Result<Vec<String>, StoreError> {
                 let rows: Vec<(String,)> = sqlx::query_as(self.q.due_deletions.clone())
                     .bind(now)
+                    .bind(now)
                     .bind(i64::from(limit))
                     .fetch_all(self.reader())
                     .await?;
                 Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+
+            async fn deletion_failed(
+                &self,
+                chat_id: &str,
+                now: Millis,
+                backoff: Backoff,
+            ) -> Result<u32, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let before: Option<(i64,)> =
+                    sqlx::query_as(self.q.deletion_attempts_locked.clone())
+                        .bind(chat_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some((before,)) = before else {
+                    // Deleted meanwhile (by another node): nothing to retry.
+                    return Ok(0);
+                };
+                let attempts = u32::try_from(before).unwrap_or(u32::MAX).saturating_add(1);
+                let delay = omw_domain::retention::retry_delay(attempts, backoff.base, backoff.max);
+                sqlx::query(self.q.postpone_deletion.clone())
+                    .bind(i64::from(attempts))
+                    .bind(now.saturating_add(delay))
+                    .bind(chat_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(attempts)
+            }
+
+            async fn oldest_due_deletion(&self, now: Millis) -> Result<Option<Millis>, StoreError> {
+                let (oldest,): (Option<i64>,) = sqlx::query_as(self.q.oldest_due_deletion.clone())
+                    .bind(now)
+                    .fetch_one(self.reader())
+                    .await?;
+                Ok(oldest)
             }
 
             async fn chat_file_keys(&self, chat_id: &str) -> Result<Vec<String>, StoreError> {
