@@ -9,6 +9,6 @@ mod store;
 pub use connect::{Backend, open};
 pub use error::StoreError;
 pub use store::{
-    AppliedBooking, AttachmentRecord, ChatSummary, Inserted, MessagePage, NewAttachment, Page,
+    Admission, AppliedBooking, AttachmentRecord, ChatSummary, Inserted, MessagePage, NewAttachment, Page,
     ReadState, Store,
 };
