@@ -48,6 +48,23 @@ pub struct RateLimits {
     pub events_window: Duration,
 }
 
+/// What one upload, and uploads together, may cost.
+#[derive(Debug, Clone)]
+pub struct UploadLimits {
+    /// Bytes of one user's uploads not yet sent in a message.
+    pub quota_user_bytes: u64,
+    /// Bytes of one chat's uploads not yet sent in a message.
+    pub quota_chat_bytes: u64,
+    /// Pixels of all a GIF's frames together.
+    pub max_gif_pixels: u64,
+    /// Images decoded at once.
+    pub concurrent_decodes: usize,
+    /// Memory all image decodes may use together.
+    pub decode_memory_bytes: u64,
+    /// How long an upload waits for a decode slot before `unavailable`.
+    pub decode_wait: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub host: IpAddr,
@@ -65,6 +82,7 @@ pub struct Config {
     pub upload_dir: PathBuf,
     pub storage_url: Option<String>,
     pub max_upload_bytes: u64,
+    pub uploads: UploadLimits,
     pub chat_retention: Duration,
     /// Wait after a failed chat deletion; doubled with each further failure.
     pub purge_retry_backoff: Duration,
@@ -193,6 +211,30 @@ pub fn database_url(env: &dyn Env) -> Result<String, ConfigError> {
     Ok("sqlite://./data/omw-chat.db".to_string())
 }
 
+fn positive<T: std::str::FromStr + PartialEq + Default>(
+    env: &dyn Env,
+    var: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    let v = parse_num(env, var, default)?;
+    if v == T::default() {
+        return Err(bad(var, "must be positive"));
+    }
+    Ok(v)
+}
+
+fn upload_limits(env: &dyn Env) -> Result<UploadLimits, ConfigError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(UploadLimits {
+        quota_user_bytes: positive(env, "UPLOAD_QUOTA_USER_BYTES", 100 * 1024 * 1024u64)?,
+        quota_chat_bytes: positive(env, "UPLOAD_QUOTA_CHAT_BYTES", 200 * 1024 * 1024u64)?,
+        max_gif_pixels: positive(env, "MAX_GIF_PIXELS", 100_000_000u64)?,
+        concurrent_decodes: positive(env, "MAX_CONCURRENT_DECODES", cores)?,
+        decode_memory_bytes: positive(env, "DECODE_MEMORY_BYTES", 1024 * 1024 * 1024u64)?,
+        decode_wait: duration(env, "DECODE_WAIT", Duration::from_secs(10))?,
+    })
+}
+
 fn random_secret() -> String {
     use rand::Rng;
     let bytes: [u8; 32] = rand::rng().random();
@@ -261,6 +303,7 @@ impl Config {
         if max_upload_bytes == 0 {
             return Err(bad("MAX_UPLOAD_BYTES", "must be positive"));
         }
+        let uploads = upload_limits(env)?;
         let db_max_connections = parse_num(env, "DB_MAX_CONNECTIONS", 10u32)?;
         if db_max_connections == 0 {
             return Err(bad("DB_MAX_CONNECTIONS", "must be positive"));
@@ -312,6 +355,7 @@ impl Config {
                 None => None,
             },
             max_upload_bytes,
+            uploads,
             chat_retention: duration(env, "CHAT_RETENTION", Duration::ZERO)?,
             purge_retry_backoff: positive(duration(
                 env,
@@ -452,6 +496,38 @@ mod tests {
         let c = Config::load(&env, false).unwrap();
         assert_eq!(c.purge_retry_backoff, Duration::from_millis(1));
         assert_eq!(c.purge_retry_max, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn upload_limits_have_defaults_and_name_their_variable() {
+        let base = [("JWT_SECRET", "s"), ("PLATFORM_API_KEY", "0123456789abcdef")];
+        let c = Config::load(&base, false).unwrap();
+        assert_eq!(c.uploads.quota_user_bytes, 100 * 1024 * 1024);
+        assert_eq!(c.uploads.quota_chat_bytes, 200 * 1024 * 1024);
+        assert_eq!(c.uploads.max_gif_pixels, 100_000_000);
+        assert!(c.uploads.concurrent_decodes >= 1);
+        for var in [
+            "UPLOAD_QUOTA_USER_BYTES",
+            "UPLOAD_QUOTA_CHAT_BYTES",
+            "MAX_GIF_PIXELS",
+            "MAX_CONCURRENT_DECODES",
+            "DECODE_MEMORY_BYTES",
+        ] {
+            for v in ["0", "lots"] {
+                let env = [
+                    ("JWT_SECRET", "s"),
+                    ("PLATFORM_API_KEY", "0123456789abcdef"),
+                    (var, v),
+                ];
+                assert_eq!(Config::load(&env, false).unwrap_err().var, var, "{var}={v}");
+            }
+        }
+        let env = [
+            ("JWT_SECRET", "s"),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ("DECODE_WAIT", "a while"),
+        ];
+        assert_eq!(Config::load(&env, false).unwrap_err().var, "DECODE_WAIT");
     }
 
     #[test]

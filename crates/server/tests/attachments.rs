@@ -563,3 +563,247 @@ async fn files_go_with_their_chat_and_unsent_uploads_expire() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn downloads_are_never_cached() {
+    let s = server().await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    let (_, b) = s
+        .upload(Some(&c), &chat, "p.png", "image/png", samples::png())
+        .await;
+    let id = b["attachment"]["id"].as_str().unwrap();
+    for path in [
+        format!("/api/v1/attachments/{id}"),
+        format!("/api/v1/attachments/{id}/thumb"),
+    ] {
+        let res = s.fetch(Some(&c), &path, None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers()["cache-control"], "private, no-store", "{path}");
+        let res = s.fetch(Some(&c), &path, Some("bytes=0-9")).await;
+        assert_eq!(res.headers()["cache-control"], "private, no-store", "{path}");
+    }
+    s.stop().await;
+}
+
+/// A `side`×`side` GIF of `frames` full-canvas frames (each one colour, so the file is small).
+fn full_frame_gif(side: u16, frames: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = gif::Encoder::new(&mut out, side, side, &[0, 0, 0, 255, 0, 0]).unwrap();
+        for i in 0..frames {
+            let frame = gif::Frame {
+                width: side,
+                height: side,
+                delay: 5,
+                buffer: vec![(i % 2) as u8; usize::from(side) * usize::from(side)].into(),
+                ..Default::default()
+            };
+            enc.write_frame(&frame).unwrap();
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_animation_is_refused_past_its_pixel_budget() {
+    let db = Arc::new(TestDb::create(Kind::Sqlite).await.unwrap());
+    // 10 frames of 500 × 500 fit exactly.
+    let s = TestServer::start_with(db, &[("MAX_GIF_PIXELS", "2500000")]).await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    let (st, b) = s
+        .upload(Some(&c), &chat, "ok.gif", "image/gif", full_frame_gif(500, 10))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    assert_eq!(b["attachment"]["mime"], "image/gif");
+    let id = b["attachment"]["id"].as_str().unwrap();
+    let stored = s
+        .fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let mut dec = gif::DecodeOptions::new()
+        .read_info(std::io::Cursor::new(stored.to_vec()))
+        .unwrap();
+    let mut frames = 0;
+    while dec.read_next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    assert_eq!(frames, 10, "the animation survives");
+    let (st, b) = s
+        .upload(Some(&c), &chat, "big.gif", "image/gif", full_frame_gif(500, 11))
+        .await;
+    assert_eq!(
+        (st, code(&b)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        "{b}"
+    );
+    let dir = s._upload_dir.path();
+    assert_eq!(files_in(dir).len(), 2, "the accepted GIF and its thumbnail only");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn unsent_uploads_have_quotas_per_user_and_per_chat() {
+    let db = Arc::new(TestDb::create(Kind::Sqlite).await.unwrap());
+    let s = TestServer::start_with(
+        db,
+        &[
+            ("UPLOAD_QUOTA_USER_BYTES", "3000"),
+            ("UPLOAD_QUOTA_CHAT_BYTES", "5000"),
+        ],
+    )
+    .await;
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    let w = s.token("w1", Role::Worker);
+    let text = |n: usize| vec![b'a'; n];
+    let up = |tok: String, n: usize| {
+        let s = &s;
+        let chat = chat.clone();
+        async move { s.upload(Some(&tok), &chat, "a.txt", "text/plain", text(n)).await }
+    };
+    let too_large = (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    // The customer: 1000 + 1500, then 600 more would pass 3000 (refused after reading).
+    let (st, b) = up(c.clone(), 1000).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let first = b["attachment"]["id"].as_str().unwrap().to_string();
+    assert_eq!(up(c.clone(), 1500).await.0, StatusCode::CREATED);
+    let (st, b) = up(c.clone(), 600).await;
+    assert_eq!((st, code(&b)), too_large, "{b}");
+    // Exactly at the edge.
+    assert_eq!(up(c.clone(), 500).await.0, StatusCode::CREATED);
+    // Full: refused before the body is kept.
+    let (st, b) = up(c.clone(), 1).await;
+    assert_eq!((st, code(&b)), too_large, "{b}");
+    // The worker has a quota of their own, but the chat's is shared: 3000 + 2000 = 5000.
+    assert_eq!(up(w.clone(), 2000).await.0, StatusCode::CREATED);
+    let (st, b) = up(w.clone(), 1).await;
+    assert_eq!((st, code(&b)), too_large, "{b}");
+    // Sending one frees its bytes.
+    let (st, _) = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&c),
+            Some(json!({ "client_id": "m1", "kind": "file", "attachment_id": first })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(up(c.clone(), 1000).await.0, StatusCode::CREATED);
+    let (st, b) = up(w.clone(), 1).await;
+    assert_eq!((st, code(&b)), too_large, "{b}");
+    // Another chat of the same customer: their own quota still counts.
+    let other = s.accepted_chat("b2").await;
+    let (st, b) = s
+        .upload(Some(&c), &other, "a.txt", "text/plain", text(1))
+        .await;
+    assert_eq!((st, code(&b)), too_large, "{b}");
+    // Refused uploads leave nothing behind: 5 accepted files.
+    assert_eq!(files_in(s._upload_dir.path()).len(), 5);
+    s.stop().await;
+}
+
+fn received_in(s: &TestServer, bytes: &[u8]) -> omw_chat::attachments::Received {
+    let dir = s._upload_dir.path().join("tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut file = tempfile::NamedTempFile::new_in(&dir).unwrap();
+    std::io::Write::write_all(&mut file, bytes).unwrap();
+    omw_chat::attachments::Received {
+        file,
+        size: bytes.len() as u64,
+        name: "p.png".into(),
+        duration_hint_ms: None,
+    }
+}
+
+#[tokio::test]
+async fn an_upload_racing_the_purge_leaves_nothing_behind() {
+    let s = server().await;
+    let chats = s.running.as_ref().unwrap().state.chats.clone();
+    let chat = s.accepted_chat("b1").await;
+    let who = omw_domain::Principal {
+        user_id: "c1".into(),
+        role: Role::Customer,
+        name: None,
+    };
+    // The upload is checked and its files written while the chat is open …
+    let staged = chats
+        .stage_upload(&who, &chat, received_in(&s, &samples::png()))
+        .await
+        .unwrap();
+    assert_eq!(files_in(&s._upload_dir.path().join("files")).len(), 1);
+    // … the chat completes and is purged (retention 0) before its row is written …
+    let (st, _) = s.put_booking("b1", "completed").await;
+    assert_eq!(st, StatusCode::OK);
+    // … then the row: refused, and the files go.
+    let e = chats.commit_upload(staged).await.unwrap_err();
+    assert!(
+        matches!(e.code.as_str(), "not_found" | "chat_closed"),
+        "{e:?}"
+    );
+    let dir = s._upload_dir.path();
+    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    s.stop().await;
+
+    // Closed but kept (retention): the same, with `chat_closed`.
+    let db = Arc::new(TestDb::create(Kind::Sqlite).await.unwrap());
+    let s = TestServer::start_with(db, &[("CHAT_RETENTION", "1h")]).await;
+    let chats = s.running.as_ref().unwrap().state.chats.clone();
+    let chat = s.accepted_chat("b1").await;
+    let staged = chats
+        .stage_upload(&who, &chat, received_in(&s, &samples::png()))
+        .await
+        .unwrap();
+    s.put_booking("b1", "cancelled").await;
+    let e = chats.commit_upload(staged).await.unwrap_err();
+    assert_eq!(e.code.as_str(), "chat_closed");
+    let dir = s._upload_dir.path();
+    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn image_decodes_wait_their_turn_then_get_unavailable() {
+    let db = Arc::new(TestDb::create(Kind::Sqlite).await.unwrap());
+    let s = TestServer::start_with(
+        db,
+        &[("MAX_CONCURRENT_DECODES", "1"), ("DECODE_WAIT", "300ms")],
+    )
+    .await;
+    let chats = s.running.as_ref().unwrap().state.chats.clone();
+    let chat = s.accepted_chat("b1").await;
+    let c = s.token("c1", Role::Customer);
+    // Another decode holds the only slot.
+    let busy = chats.decodes.enter(1).await.unwrap();
+    let part = reqwest::multipart::Part::bytes(samples::png()).file_name("p.png");
+    let res = s
+        .http
+        .post(s.url(&format!("/api/v1/chats/{chat}/attachments")))
+        .bearer_auth(&c)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry_after >= 1);
+    let b: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(code(&b), "unavailable");
+    assert!(b["error"]["retry_after_ms"].as_u64().unwrap() > 0, "{b}");
+    // Files that are not decoded do not wait.
+    let (st, _) = s
+        .upload(Some(&c), &chat, "d.pdf", "application/pdf", samples::pdf())
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    drop(busy);
+    let (st, b) = s
+        .upload(Some(&c), &chat, "p.png", "image/png", samples::png())
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    // Nothing of the refused image stays behind: the PDF, the PNG and its thumbnail.
+    assert_eq!(files_in(s._upload_dir.path()).len(), 3);
+    s.stop().await;
+}

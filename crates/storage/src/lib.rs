@@ -9,6 +9,6 @@ mod store;
 pub use connect::{Backend, open};
 pub use error::StoreError;
 pub use store::{
-    AppliedBooking, AttachmentRecord, Backoff, ChatSummary, Inserted, MessagePage, NewAttachment,
-    Page, ReadState, Store,
+    Admission, AppliedBooking, AttachmentRecord, Backoff, ChatSummary, Inserted, MessagePage,
+    NewAttachment, Page, ReadState, Store,
 };

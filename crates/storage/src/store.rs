@@ -69,6 +69,19 @@ pub struct ReadState {
     pub updated_at: Millis,
 }
 
+/// What became of an upload offered to [`Store::admit_attachment`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Inserted,
+    /// The chat no longer exists (purged).
+    ChatGone,
+    ChatClosed,
+    /// The uploader's unsent uploads would pass their quota; `used` is without this one.
+    UserQuota { used: i64 },
+    /// The chat's unsent uploads would pass their quota; `used` is without this one.
+    ChatQuota { used: i64 },
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAttachment {
     pub id: String,
@@ -161,6 +174,24 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_attachment(&self, att: NewAttachment) -> Result<(), StoreError>;
 
     async fn get_attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, StoreError>;
+
+    /// Insert an upload's row only while its chat exists and is active, and while the unsent
+    /// uploads of its uploader and of its chat, this one included, stay within `user_quota` and
+    /// `chat_quota` bytes. Under the chat's row lock: a close (and so the purge after it) is
+    /// ordered wholly before or wholly after the insert.
+    async fn admit_attachment(
+        &self,
+        att: NewAttachment,
+        user_quota: i64,
+        chat_quota: i64,
+    ) -> Result<Admission, StoreError>;
+
+    /// Bytes of unsent (never linked to a message) uploads: of `user_id`, and in `chat_id`.
+    async fn unsent_upload_bytes(
+        &self,
+        user_id: &str,
+        chat_id: &str,
+    ) -> Result<(i64, i64), StoreError>;
 
     /// Uploads never linked to a message, created before `before`.
     async fn unlinked_attachments(

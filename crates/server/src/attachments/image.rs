@@ -4,10 +4,8 @@
 use std::{io::BufReader, path::Path};
 
 use image::{
-    AnimationDecoder, DynamicImage, ImageDecoder, ImageEncoder, ImageReader, Limits,
-    codecs::{
-        gif::GifDecoder, gif::GifEncoder, jpeg::JpegEncoder, png::PngEncoder, webp::WebPEncoder,
-    },
+    DynamicImage, ImageDecoder, ImageEncoder, ImageReader, Limits,
+    codecs::{jpeg::JpegEncoder, png::PngEncoder, webp::WebPEncoder},
 };
 
 use super::sniff::ImageFormat;
@@ -26,40 +24,77 @@ pub struct Sanitized {
     pub thumb: Vec<u8>,
 }
 
-fn limits() -> Limits {
+/// Why an image was not taken.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Not a readable image of its type (`unsupported_media_type`).
+    Unreadable(String),
+    /// Readable, but decoding it would take more than we give one upload
+    /// (`payload_too_large`).
+    TooLarge(String),
+}
+
+fn unreadable(e: impl std::fmt::Display) -> Refusal {
+    Refusal::Unreadable(e.to_string())
+}
+
+/// An image's size from its header, refused past the side and pixel limits.
+pub fn probe(path: &Path) -> Result<(u32, u32), Refusal> {
+    let (w, h) = ImageReader::open(path)
+        .map_err(unreadable)?
+        .with_guessed_format()
+        .map_err(unreadable)?
+        .into_dimensions()
+        .map_err(unreadable)?;
+    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(unreadable(format!("{w}×{h} pixels is too large")));
+    }
+    Ok((w, h))
+}
+
+/// About how much memory sanitizing a `w`×`h` image takes at most: still images are decoded
+/// (up to 8 bytes a pixel for 16-bit PNG), turned upright (a copy) and converted for the
+/// encoder (another); a GIF holds one indexed frame and its re-encoding.
+pub fn memory_estimate(format: ImageFormat, w: u32, h: u32) -> u64 {
+    let pixels = u64::from(w) * u64::from(h);
+    match format {
+        ImageFormat::Gif => pixels * 2 + (1 << 20),
+        _ => pixels * 16 + (1 << 20),
+    }
+}
+
+fn limits(max_alloc: u64) -> Limits {
     let mut l = Limits::default();
     l.max_image_width = Some(MAX_SIDE);
     l.max_image_height = Some(MAX_SIDE);
-    l.max_alloc = Some(512 * 1024 * 1024);
+    l.max_alloc = Some(max_alloc);
     l
 }
 
-pub fn sanitize(path: &Path, format: ImageFormat) -> Result<Sanitized, String> {
-    let (w, h) = ImageReader::open(path)
-        .map_err(|e| e.to_string())?
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?
-        .into_dimensions()
-        .map_err(|e| e.to_string())?;
-    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(format!("{w}×{h} pixels is too large"));
-    }
+/// Decode and re-encode an image already probed. `max_alloc` bounds any single allocation of
+/// the decoder; `gif_budget` the pixels of all a GIF's frames together.
+pub fn sanitize(
+    path: &Path,
+    format: ImageFormat,
+    max_alloc: u64,
+    gif_budget: u64,
+) -> Result<Sanitized, Refusal> {
     if format == ImageFormat::Gif {
-        return gif(path);
+        return gif(path, gif_budget);
     }
     let mut reader = ImageReader::open(path)
-        .map_err(|e| e.to_string())?
+        .map_err(unreadable)?
         .with_guessed_format()
-        .map_err(|e| e.to_string())?;
-    reader.limits(limits());
-    let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
-    let orientation = decoder.orientation().map_err(|e| e.to_string())?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
+        .map_err(unreadable)?;
+    reader.limits(limits(max_alloc));
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let orientation = decoder.orientation().map_err(unreadable)?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
     img.apply_orientation(orientation);
     let (width, height) = (img.width(), img.height());
     let (bytes, mime) = match format {
-        ImageFormat::Jpeg => (jpeg(&img)?, "image/jpeg"),
-        ImageFormat::Png => (png(&img)?, "image/png"),
+        ImageFormat::Jpeg => (jpeg(&img).map_err(unreadable)?, "image/jpeg"),
+        ImageFormat::Png => (png(&img).map_err(unreadable)?, "image/png"),
         _ => {
             let rgba = img.to_rgba8();
             let mut out = Vec::new();
@@ -70,7 +105,7 @@ pub fn sanitize(path: &Path, format: ImageFormat) -> Result<Sanitized, String> {
                     height,
                     image::ExtendedColorType::Rgba8,
                 )
-                .map_err(|e| e.to_string())?;
+                .map_err(unreadable)?;
             (out, "image/webp")
         }
     };
@@ -79,7 +114,7 @@ pub fn sanitize(path: &Path, format: ImageFormat) -> Result<Sanitized, String> {
         mime,
         width,
         height,
-        thumb: thumbnail(&img)?,
+        thumb: thumbnail(&img).map_err(unreadable)?,
     })
 }
 
@@ -127,32 +162,108 @@ fn thumbnail(img: &DynamicImage) -> Result<Vec<u8>, String> {
     jpeg(&DynamicImage::ImageRgb8(flat))
 }
 
-/// Animated GIFs keep their frames; everything else in the file is dropped.
-fn gif(path: &Path) -> Result<Sanitized, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut decoder = GifDecoder::new(BufReader::new(file)).map_err(|e| e.to_string())?;
-    decoder.set_limits(limits()).map_err(|e| e.to_string())?;
-    let (width, height) = decoder.dimensions();
-    let mut frames = Vec::new();
-    for frame in decoder.into_frames() {
-        frames.push(frame.map_err(|e| e.to_string())?);
-        if frames.len() > MAX_GIF_FRAMES {
-            return Err("too many frames".into());
-        }
+/// Animated GIFs keep their frames, copied as indexed pixels: each frame's own rectangle,
+/// palette, timing and disposal, one frame at a time. Nothing is composited onto the canvas and
+/// nothing re-quantized, so memory is one frame (never frames × canvas) and the work is the
+/// pixels actually coded, bounded by `budget` over the whole file. Extensions (comments, XMP,
+/// application data) are not copied.
+fn gif(path: &Path, budget: u64) -> Result<Sanitized, Refusal> {
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut opts = gif::DecodeOptions::new();
+    opts.set_color_output(gif::ColorOutput::Indexed);
+    // A frame outside the canvas is refused rather than guessed at.
+    opts.check_frame_consistency(true);
+    if let Some(limit) = std::num::NonZeroU64::new(MAX_PIXELS) {
+        opts.set_memory_limit(gif::MemoryLimit::Bytes(limit));
     }
-    let first = frames.first().ok_or("no frames")?.buffer().clone();
+    let mut dec = opts.read_info(BufReader::new(file)).map_err(unreadable)?;
+    let (width, height) = (dec.width(), dec.height());
+    let global = dec.global_palette().map(<[u8]>::to_vec);
     let mut out = Vec::new();
+    let mut thumb = None;
     {
-        let mut enc = GifEncoder::new(&mut out);
-        enc.set_repeat(image::codecs::gif::Repeat::Infinite)
-            .map_err(|e| e.to_string())?;
-        enc.encode_frames(frames).map_err(|e| e.to_string())?;
+        let mut enc = gif::Encoder::new(&mut out, width, height, global.as_deref().unwrap_or(&[]))
+            .map_err(unreadable)?;
+        enc.set_repeat(dec.repeat()).map_err(unreadable)?;
+        let (mut frames, mut pixels) = (0usize, 0u64);
+        while let Some(info) = dec.next_frame_info().map_err(unreadable)? {
+            frames += 1;
+            if frames > MAX_GIF_FRAMES {
+                return Err(Refusal::TooLarge(format!(
+                    "an animation of more than {MAX_GIF_FRAMES} frames"
+                )));
+            }
+            pixels += u64::from(info.width) * u64::from(info.height);
+            if pixels > budget {
+                return Err(Refusal::TooLarge(format!(
+                    "an animation of more than {budget} pixels in all its frames"
+                )));
+            }
+            let mut frame = gif::Frame {
+                buffer: Default::default(),
+                palette: info.palette.clone(),
+                // The decoder hands out rows in display order.
+                interlaced: false,
+                needs_user_input: false,
+                ..*info
+            };
+            let mut buf = vec![0u8; dec.buffer_size()];
+            dec.read_into_buffer(&mut buf).map_err(unreadable)?;
+            frame.buffer = buf.into();
+            if thumb.is_none() {
+                thumb = Some(gif_thumbnail(
+                    &frame,
+                    global.as_deref(),
+                    u32::from(width),
+                    u32::from(height),
+                )?);
+            }
+            enc.write_frame(&frame).map_err(unreadable)?;
+        }
     }
     Ok(Sanitized {
         bytes: out,
         mime: "image/gif",
-        width,
-        height,
-        thumb: thumbnail(&DynamicImage::ImageRgba8(first))?,
+        width: u32::from(width),
+        height: u32::from(height),
+        thumb: thumb.ok_or_else(|| unreadable("no frames"))?,
     })
+}
+
+/// The first frame, scaled down (nearest pixel) straight from its indices onto white: memory
+/// is the thumbnail's, whatever the canvas.
+fn gif_thumbnail(
+    frame: &gif::Frame<'_>,
+    global: Option<&[u8]>,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, Refusal> {
+    let palette = frame.palette.as_deref().or(global).unwrap_or(&[]);
+    let scale = |side: u32| {
+        let big = width.max(height).max(1);
+        (u64::from(side) * u64::from(THUMB.min(big)) / u64::from(big)).max(1) as u32
+    };
+    let (tw, th) = (scale(width), scale(height));
+    let (left, top) = (u32::from(frame.left), u32::from(frame.top));
+    let (fw, fh) = (u32::from(frame.width), u32::from(frame.height));
+    let img = image::RgbImage::from_fn(tw, th, |x, y| {
+        let cx = (u64::from(x) * u64::from(width) / u64::from(tw)) as u32;
+        let cy = (u64::from(y) * u64::from(height) / u64::from(th)) as u32;
+        let white = image::Rgb([255, 255, 255]);
+        if cx < left || cy < top || cx - left >= fw || cy - top >= fh {
+            return white;
+        }
+        let i = ((cy - top) as usize) * fw as usize + (cx - left) as usize;
+        match frame.buffer.get(i) {
+            Some(&idx) if Some(idx) != frame.transparent => {
+                let p = usize::from(idx) * 3;
+                match palette.get(p..p + 3) {
+                    Some(rgb) => image::Rgb([rgb[0], rgb[1], rgb[2]]),
+                    None => white,
+                }
+            }
+            _ => white,
+        }
+    });
+    jpeg(&DynamicImage::ImageRgb8(img)).map_err(Refusal::Unreadable)
 }

@@ -2,6 +2,7 @@
 //! (images re-encoded without metadata, with a thumbnail), then stored under a random key.
 
 pub mod audio;
+pub mod gate;
 pub mod image;
 pub mod name;
 pub mod sniff;
@@ -9,7 +10,7 @@ pub mod sniff;
 use std::path::Path;
 
 use omw_domain::{Attachment, Principal, time::now_millis};
-use omw_storage::{AttachmentRecord, NewAttachment};
+use omw_storage::{Admission, AttachmentRecord, NewAttachment};
 use tokio::io::AsyncWriteExt;
 
 use crate::{
@@ -71,42 +72,85 @@ struct Prepared {
     _sanitized: Option<tempfile::NamedTempFile>,
 }
 
-fn prepare(received: &Received, kind: sniff::Kind) -> Result<Prepared, ApiError> {
-    let path = received.file.path();
-    match kind {
-        sniff::Kind::Image(format) => {
-            let img = image::sanitize(path, format).map_err(|e| {
-                tracing::info!(error = %e, "image refused");
-                unsupported(&format!("the image could not be read ({e})"))
-            })?;
-            let mut out = tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))
-                .map_err(|_| ApiError::internal())?;
-            std::io::Write::write_all(&mut out, &img.bytes).map_err(|_| ApiError::internal())?;
-            Ok(Prepared {
-                main: out.path().to_path_buf(),
-                size: img.bytes.len() as u64,
-                mime: img.mime.to_string(),
-                thumb: Some(img.thumb),
-                width: Some(i64::from(img.width)),
-                height: Some(i64::from(img.height)),
-                duration_ms: None,
-                _sanitized: Some(out),
-            })
+fn refused(e: image::Refusal) -> ApiError {
+    match e {
+        image::Refusal::Unreadable(e) => {
+            tracing::info!(error = %e, "image refused");
+            unsupported(&format!("the image could not be read ({e})"))
         }
-        // Audio and documents are stored as received.
-        sniff::Kind::Audio(mime) | sniff::Kind::Document(mime) => Ok(Prepared {
-            main: path.to_path_buf(),
-            size: received.size,
-            mime: mime.to_string(),
-            thumb: None,
-            width: None,
-            height: None,
-            duration_ms: matches!(kind, sniff::Kind::Audio(_))
-                .then(|| audio::duration_ms(path, mime).or(received.duration_hint_ms))
-                .flatten(),
-            _sanitized: None,
-        }),
+        image::Refusal::TooLarge(e) => {
+            tracing::info!(error = %e, "image refused");
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the image is too large to process: {e}"),
+            )
+        }
     }
+}
+
+fn prepare_image(
+    path: &Path,
+    format: sniff::ImageFormat,
+    max_alloc: u64,
+    gif_budget: u64,
+) -> Result<Prepared, ApiError> {
+    let img = image::sanitize(path, format, max_alloc, gif_budget).map_err(refused)?;
+    let mut out = tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))
+        .map_err(|_| ApiError::internal())?;
+    std::io::Write::write_all(&mut out, &img.bytes).map_err(|_| ApiError::internal())?;
+    Ok(Prepared {
+        main: out.path().to_path_buf(),
+        size: img.bytes.len() as u64,
+        mime: img.mime.to_string(),
+        thumb: Some(img.thumb),
+        width: Some(i64::from(img.width)),
+        height: Some(i64::from(img.height)),
+        duration_ms: None,
+        _sanitized: Some(out),
+    })
+}
+
+/// Audio and documents are stored as received.
+fn prepare_as_is(received: &Received, mime: &'static str, audio: bool) -> Prepared {
+    let path = received.file.path();
+    Prepared {
+        main: path.to_path_buf(),
+        size: received.size,
+        mime: mime.to_string(),
+        thumb: None,
+        width: None,
+        height: None,
+        duration_ms: audio
+            .then(|| audio::duration_ms(path, mime).or(received.duration_hint_ms))
+            .flatten(),
+        _sanitized: None,
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::internal())?
+}
+
+/// An upload checked and copied into storage, not yet recorded (see
+/// [`ChatService::commit_upload`]).
+pub struct Staged {
+    record: NewAttachment,
+    _received: std::sync::Arc<Received>,
+    _prepared: Prepared,
+}
+
+fn quota_exceeded(what: &str, quota: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!(
+            "{what} unsent uploads are limited to {quota} bytes: send or wait for the ones \
+             already uploaded"
+        ),
+    )
 }
 
 impl ChatService {
@@ -118,6 +162,34 @@ impl ChatService {
         chat_id: &str,
         received: Received,
     ) -> Result<Attachment, ApiError> {
+        let staged = self.stage_upload(who, chat_id, received).await?;
+        self.commit_upload(staged).await
+    }
+
+    /// Refuse at once when `who`'s or the chat's unsent uploads already fill their quota
+    /// (before any of the body is kept). The exact check is [`Self::commit_upload`]'s.
+    pub async fn check_upload_quota(&self, who: &Principal, chat_id: &str) -> Result<(), ApiError> {
+        let (user, chat) = self
+            .store
+            .unsent_upload_bytes(&who.user_id, chat_id)
+            .await?;
+        let q = &self.uploads;
+        if u64::try_from(user).unwrap_or(0) >= q.quota_user_bytes {
+            return Err(quota_exceeded("your", q.quota_user_bytes));
+        }
+        if u64::try_from(chat).unwrap_or(0) >= q.quota_chat_bytes {
+            return Err(quota_exceeded("this chat's", q.quota_chat_bytes));
+        }
+        Ok(())
+    }
+
+    /// Type, sanitize and copy an upload into storage under fresh keys.
+    pub async fn stage_upload(
+        &self,
+        who: &Principal,
+        chat_id: &str,
+        received: Received,
+    ) -> Result<Staged, ApiError> {
         let chat = self.member_chat(who, chat_id).await?;
         if !chat.is_active() {
             return Err(ApiError::new(ErrorCode::ChatClosed, "this chat is closed"));
@@ -127,13 +199,26 @@ impl ChatService {
         }
         let kind = sniff::classify(received.file.path()).await?;
         let received = std::sync::Arc::new(received);
-        let prepared = {
-            let r = received.clone();
-            tokio::task::spawn_blocking(move || prepare(&r, kind))
-                .await
-                .map_err(|_| ApiError::internal())??
+        let prepared = match kind {
+            sniff::Kind::Image(format) => {
+                let path = received.file.path().to_path_buf();
+                let (w, h) = {
+                    let path = path.clone();
+                    blocking(move || image::probe(&path).map_err(refused)).await?
+                };
+                // Decoding waits its turn; the header read above is cheap.
+                let permit = self
+                    .decodes
+                    .enter(image::memory_estimate(format, w, h))
+                    .await?;
+                let budget = self.uploads.max_gif_pixels;
+                let prepared =
+                    blocking(move || prepare_image(&path, format, permit.bytes, budget)).await;
+                prepared?
+            }
+            sniff::Kind::Audio(mime) => prepare_as_is(&received, mime, true),
+            sniff::Kind::Document(mime) => prepare_as_is(&received, mime, false),
         };
-        let id = uuid::Uuid::new_v4().to_string();
         let key = format!("files/{}/{}", chat.id, uuid::Uuid::new_v4());
         self.files
             .put_file(&key, &prepared.main)
@@ -142,16 +227,16 @@ impl ChatService {
         let thumb_key = match &prepared.thumb {
             Some(bytes) => {
                 let k = format!("thumbs/{}/{}", chat.id, uuid::Uuid::new_v4());
-                self.files
-                    .put_bytes(&k, bytes.clone())
-                    .await
-                    .map_err(storage_unavailable)?;
+                if let Err(e) = self.files.put_bytes(&k, bytes.clone()).await {
+                    self.delete_files(vec![key]).await;
+                    return Err(storage_unavailable(e));
+                }
                 Some(k)
             }
             None => None,
         };
         let record = NewAttachment {
-            id: id.clone(),
+            id: uuid::Uuid::new_v4().to_string(),
             chat_id: chat.id.clone(),
             uploader_id: who.user_id.clone(),
             name: name::sanitize(&received.name),
@@ -164,9 +249,64 @@ impl ChatService {
             duration_ms: prepared.duration_ms,
             created_at: now_millis(),
         };
-        self.store.insert_attachment(record.clone()).await?;
-        metrics::counter!("omw_uploads_total").increment(1);
-        Ok(AttachmentRecord::from(record).to_attachment())
+        Ok(Staged {
+            record,
+            _received: received,
+            _prepared: prepared,
+        })
+    }
+
+    /// Record a staged upload, or delete its files. The row goes in only while the chat is
+    /// open (under its row lock) and within the quotas: a chat closed since the upload began —
+    /// and perhaps already purged, the files included — takes nothing of it.
+    pub async fn commit_upload(&self, staged: Staged) -> Result<Attachment, ApiError> {
+        let record = staged.record.clone();
+        let q = &self.uploads;
+        let admitted = self
+            .store
+            .admit_attachment(
+                record.clone(),
+                i64::try_from(q.quota_user_bytes).unwrap_or(i64::MAX),
+                i64::try_from(q.quota_chat_bytes).unwrap_or(i64::MAX),
+            )
+            .await;
+        let refusal = match admitted {
+            Ok(Admission::Inserted) => {
+                metrics::counter!("omw_uploads_total").increment(1);
+                return Ok(AttachmentRecord::from(record).to_attachment());
+            }
+            Ok(Admission::ChatGone) => ApiError::not_found("chat not found"),
+            Ok(Admission::ChatClosed) => {
+                ApiError::new(ErrorCode::ChatClosed, "this chat is closed")
+            }
+            Ok(Admission::UserQuota { .. }) => quota_exceeded("your", q.quota_user_bytes),
+            Ok(Admission::ChatQuota { .. }) => {
+                quota_exceeded("this chat's", q.quota_chat_bytes)
+            }
+            Err(e) => e.into(),
+        };
+        if matches!(
+            refusal.code,
+            ErrorCode::ChatClosed | ErrorCode::NotFound
+        ) {
+            // The cached copy is stale: the database says the chat is closed or gone.
+            self.refresh_cached(None, &record.chat_id);
+        }
+        self.delete_files(
+            std::iter::once(record.storage_key)
+                .chain(record.thumb_key)
+                .collect(),
+        )
+        .await;
+        Err(refusal)
+    }
+
+    async fn delete_files(&self, keys: Vec<String>) {
+        for key in keys {
+            if let Err(e) = self.files.delete(&key).await {
+                tracing::warn!(key, error = %e, "could not delete a refused upload's file");
+            }
+        }
     }
 
     /// An attachment's record, if `who` takes part in its chat.

@@ -2,12 +2,38 @@
 
 const MAX_NAME_CHARS: usize = 200;
 
-/// No path parts, no control or reserved characters, no reserved Windows names.
+/// Characters that change how text around them is shown without being seen themselves:
+/// bidi overrides and isolates (`U+202E` makes `gpj.exe` read as `exe.jpg`), zero-width and
+/// other format characters, line and paragraph separators, tag characters.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
+/// No path parts, no control, invisible or reserved characters, no reserved Windows names.
 pub fn sanitize(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let mut name: String = last
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !is_invisible(*c))
         .map(|c| {
             if matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*') {
                 '_'
@@ -69,5 +95,23 @@ mod tests {
         let s = sanitize(&long);
         assert_eq!(s.chars().count(), 200);
         assert!(s.ends_with(".pdf"));
+    }
+
+    #[test]
+    fn bidi_overrides_and_invisible_characters_are_stripped() {
+        // With a right-to-left override the name would show as "invoiceexe.pdf".
+        assert_eq!(sanitize("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        for c in [
+            '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}',
+            '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+            '\u{061C}', '\u{FEFF}', '\u{2028}', '\u{2029}', '\u{2060}', '\u{00AD}', '\u{E0041}',
+            '\u{FFF9}', '\u{180E}',
+        ] {
+            assert_eq!(sanitize(&format!("a{c}b.pdf")), "ab.pdf", "U+{:04X}", c as u32);
+        }
+        // Only invisible characters: a neutral name, not an empty one.
+        assert_eq!(sanitize("\u{202E}\u{2066}"), "file");
+        // Visible text of every script stays.
+        assert_eq!(sanitize("تقرير_报告_Ünïcode 😀.pdf"), "تقرير_报告_Ünïcode 😀.pdf");
     }
 }

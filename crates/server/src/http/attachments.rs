@@ -1,13 +1,24 @@
 //! Uploads (multipart, streamed under a byte limit) and private downloads.
 
+use std::{
+    pin::Pin,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    task::{Context, Poll},
+    time::Duration,
+};
+
 use axum::{
     Json, Router,
-    body::Body,
-    extract::{DefaultBodyLimit, Multipart, Path, State},
+    body::{Body, BodyDataStream, Bytes},
+    extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use futures::Stream;
 use object_store::GetRange;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
@@ -21,39 +32,151 @@ use crate::{
 
 /// Room for the multipart framing around the file itself.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+/// A refused upload's body is read and thrown away up to this many times the largest body
+/// accepted, for at most `DRAIN_TIME` and while it keeps coming (`DRAIN_IDLE`): a client
+/// (a browser's fetch) still sending when the connection closes sees a reset, not our answer.
+/// Past that the answer goes out with `Connection: close`.
+const DRAIN_FACTOR: u64 = 4;
+const DRAIN_TIME: Duration = Duration::from_secs(30);
+const DRAIN_IDLE: Duration = Duration::from_secs(5);
 
-pub fn routes(max_upload: u64) -> Router<AppState> {
-    let body_limit = usize::try_from(max_upload + MULTIPART_OVERHEAD).unwrap_or(usize::MAX);
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/chats/{chat_id}/attachments",
-            post(upload).layer(DefaultBodyLimit::max(body_limit)),
+            // The handler counts the body itself (it must be able to read past the limit to
+            // answer cleanly).
+            post(upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/attachments/{id}", get(download))
         .route("/attachments/{id}/thumb", get(thumbnail))
 }
 
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+fn multipart_error(e: axum::extract::multipart::MultipartError, body: &SharedBody) -> ApiError {
+    if body.over_limit() || e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(ErrorCode::PayloadTooLarge, "upload too large")
     } else {
         ApiError::invalid(format!("multipart body: {}", e.body_text()))
     }
 }
 
-async fn upload(
-    State(s): State<AppState>,
-    AuthUser(who): AuthUser,
-    Path(chat_id): Path<String>,
-    headers: HeaderMap,
-    mut multipart: Multipart,
-) -> Result<impl IntoResponse, ApiError> {
+/// The request body, shared between the multipart parser and the drain that follows a refusal;
+/// counts what was read and fails past `limit` bytes (the parser's view only).
+#[derive(Clone)]
+struct SharedBody {
+    inner: Arc<Mutex<BodyDataStream>>,
+    read: Arc<AtomicU64>,
+    over: Arc<AtomicBool>,
+    limit: u64,
+}
+
+impl SharedBody {
+    fn new(body: Body, limit: u64) -> Self {
+        SharedBody {
+            inner: Arc::new(Mutex::new(body.into_data_stream())),
+            read: Arc::default(),
+            over: Arc::default(),
+            limit,
+        }
+    }
+
+    fn over_limit(&self) -> bool {
+        self.over.load(Ordering::Relaxed)
+    }
+
+    fn poll_inner(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, axum::Error>>> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let polled = Pin::new(&mut *inner).poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &polled {
+            self.read.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    /// Read and discard the rest of the body, within the drain bounds. True if it was read to
+    /// its end (the connection can stay open).
+    async fn drain(&self, max: u64) -> bool {
+        let drain = async {
+            loop {
+                if self.read.load(Ordering::Relaxed) > max {
+                    return false;
+                }
+                match tokio::time::timeout(DRAIN_IDLE, futures::future::poll_fn(|cx| self.poll_inner(cx)))
+                    .await
+                {
+                    Ok(Some(Ok(_))) => {}
+                    Ok(None) => return true,
+                    Ok(Some(Err(_))) | Err(_) => return false,
+                }
+            }
+        };
+        tokio::time::timeout(DRAIN_TIME, drain)
+            .await
+            .unwrap_or(false)
+    }
+}
+
+impl Stream for SharedBody {
+    type Item = Result<Bytes, axum::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.over_limit() {
+            return Poll::Ready(Some(Err(axum::Error::new("upload too large"))));
+        }
+        let polled = self.poll_inner(cx);
+        if self.read.load(Ordering::Relaxed) > self.limit {
+            self.over.store(true, Ordering::Relaxed);
+            return Poll::Ready(Some(Err(axum::Error::new("upload too large"))));
+        }
+        polled
+    }
+}
+
+/// Every refusal, early (401, 403, 413 from the declared length, 409) or late, is answered only
+/// after the body has been read (within bounds), so that the client receives it.
+async fn upload(State(s): State<AppState>, req: Request) -> Response {
     let max = s.config.max_upload_bytes;
-    // A declared length past the limit is refused before reading anything.
-    let declared = headers
+    let body_limit = max + MULTIPART_OVERHEAD;
+    let (mut parts, body) = req.into_parts();
+    let body = SharedBody::new(body, body_limit);
+    // A declared length past what would be drained: answered at once, and the connection
+    // closed, rather than reading it.
+    let declared = parts
+        .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let drain_max = body_limit.saturating_mul(DRAIN_FACTOR);
+    let result = match declared {
+        Some(n) if n > drain_max => Err(attachments::too_large(max)),
+        _ => accept(&s, &mut parts, body.clone(), declared).await,
+    };
+    match result {
+        Ok(body) => (StatusCode::CREATED, Json(body)).into_response(),
+        Err(e) => {
+            let drained = declared.is_none_or(|n| n <= drain_max) && body.drain(drain_max).await;
+            let mut res = e.into_response();
+            if !drained {
+                res.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            res
+        }
+    }
+}
+
+async fn accept(
+    s: &AppState,
+    parts: &mut axum::http::request::Parts,
+    body: SharedBody,
+    declared: Option<u64>,
+) -> Result<serde_json::Value, ApiError> {
+    let max = s.config.max_upload_bytes;
+    let AuthUser(who) = AuthUser::from_request_parts(parts, s).await?;
+    let Path(chat_id) = Path::<String>::from_request_parts(parts, s)
+        .await
+        .map_err(|e| ApiError::invalid(e.body_text()))?;
+    // A declared length past the limit is refused before reading anything.
     if declared.is_some_and(|n| n > max + MULTIPART_OVERHEAD) {
         return Err(attachments::too_large(max));
     }
@@ -63,13 +186,24 @@ async fn upload(
     if !chat.is_active() {
         return Err(ApiError::new(ErrorCode::ChatClosed, "this chat is closed"));
     }
+    s.chats.check_upload_quota(&who, &chat_id).await?;
     let tmp_dir = s.config.upload_dir.join("tmp");
     tokio::fs::create_dir_all(&tmp_dir)
         .await
         .map_err(|_| ApiError::internal())?;
+    let mut req = Request::new(Body::from_stream(body.clone()));
+    *req.headers_mut() = parts.headers.clone();
+    *req.extensions_mut() = parts.extensions.clone();
+    let mut multipart = Multipart::from_request(req, s)
+        .await
+        .map_err(|e| ApiError::invalid(e.body_text()))?;
     let mut received: Option<Received> = None;
     let mut duration_hint_ms = None;
-    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, &body))?
+    {
         match field.name() {
             Some("file") if received.is_none() => {
                 let name = field.file_name().unwrap_or("file").to_string();
@@ -78,7 +212,11 @@ async fn upload(
                 let mut out =
                     tokio::fs::File::from_std(file.reopen().map_err(|_| ApiError::internal())?);
                 let mut size = 0u64;
-                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|e| multipart_error(e, &body))?
+                {
                     attachments::append(&mut out, &mut size, &chunk, max).await?;
                 }
                 out.flush().await.map_err(|_| ApiError::internal())?;
@@ -90,7 +228,7 @@ async fn upload(
                 });
             }
             Some("duration_ms") => {
-                let text = field.text().await.map_err(multipart_error)?;
+                let text = field.text().await.map_err(|e| multipart_error(e, &body))?;
                 duration_hint_ms = text
                     .trim()
                     .parse::<i64>()
@@ -100,14 +238,12 @@ async fn upload(
             _ => {}
         }
     }
+    drop(multipart);
     let mut received =
         received.ok_or_else(|| ApiError::invalid("multipart field `file` is required"))?;
     received.duration_hint_ms = duration_hint_ms;
     let attachment = s.chats.store_upload(&who, &chat_id, received).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "attachment": attachment })),
-    ))
+    Ok(json!({ "attachment": attachment }))
 }
 
 async fn download(
@@ -225,7 +361,8 @@ async fn serve(
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; sandbox",
         )
-        .header(header::CACHE_CONTROL, "private, max-age=3600")
+        // Never kept by the browser: a deleted chat's media must not live on in a cache.
+        .header(header::CACHE_CONTROL, "private, no-store")
         .header(header::CONTENT_DISPOSITION, content_disposition(mime, name));
     if ranged {
         res = res.header(

@@ -56,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(CompressionLayer::new());
     // Downloads stream files as they are (media is compressed already).
-    let files = attachments::routes(state.config.max_upload_bytes);
+    let files = attachments::routes();
     let mut app = Router::new()
         .nest("/api/v1", api.merge(files))
         .merge(health::routes())

@@ -33,6 +33,9 @@ pub struct ChatService {
     pub limits: limits::Limits,
     /// Tells other nodes to drop their cached copy of a chat that changed.
     pub invalidations: Invalidations,
+    /// Admission for image decoding (concurrency and memory).
+    pub decodes: crate::attachments::gate::DecodeGate,
+    pub uploads: crate::config::UploadLimits,
     /// Chats by id, for authorizing frequent events without a database round trip.
     cache: moka::sync::Cache<String, Chat>,
 }
@@ -66,6 +69,12 @@ impl ChatService {
             sweeper: sweeper::Wake::default(),
             limits: limits::Limits::new(&config.rate_limits, shared.clone().map(RedisRate::new)),
             invalidations: Invalidations::new(shared),
+            decodes: crate::attachments::gate::DecodeGate::new(
+                config.uploads.concurrent_decodes,
+                config.uploads.decode_memory_bytes,
+                config.uploads.decode_wait,
+            ),
+            uploads: config.uploads.clone(),
             cache: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_idle(Duration::from_secs(600))

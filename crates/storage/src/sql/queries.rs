@@ -62,6 +62,8 @@ pub struct Queries {
     pub link_attachment: SqlStr,
     pub file_keys: SqlStr,
     pub unlinked_attachments: SqlStr,
+    pub unsent_bytes_of_user: SqlStr,
+    pub unsent_bytes_of_chat: SqlStr,
     pub delete_attachment: SqlStr,
     pub delete_messages: SqlStr,
     pub delete_read_states: SqlStr,
@@ -77,6 +79,11 @@ impl Queries {
             ""
         } else {
             " FOR UPDATE"
+        };
+        let int = if dialect == Dialect::MySql {
+            "SIGNED"
+        } else {
+            "BIGINT"
         };
         let q = move |sql: String| sql_str(adapt(dialect, &sql));
         // On MySQL an unprepared statement ends with `COM_STMT_CLOSE`, a packet the server does
@@ -224,6 +231,15 @@ impl Queries {
             unlinked_attachments: q(format!(
                 "SELECT {ATT_COLS} FROM attachments WHERE message_id IS NULL AND created_at <= ? \
                  ORDER BY created_at LIMIT ?"
+            )),
+            // SUM is NUMERIC on PostgreSQL and DECIMAL on MySQL: cast back to an integer.
+            unsent_bytes_of_user: q(format!(
+                "SELECT CAST(COALESCE(SUM(size), 0) AS {int}) FROM attachments \
+                 WHERE message_id IS NULL AND uploader_id = ?"
+            )),
+            unsent_bytes_of_chat: q(format!(
+                "SELECT CAST(COALESCE(SUM(size), 0) AS {int}) FROM attachments \
+                 WHERE message_id IS NULL AND chat_id = ?"
             )),
             delete_attachment: q(
                 "DELETE FROM attachments WHERE id = ? AND message_id IS NULL".into(),

@@ -720,6 +720,65 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn admit_attachment(&self, a: NewAttachment, user_quota: i64, chat_quota: i64) -> Result<Admission, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let verdict = match self.lock_chat(&mut tx, &a.chat_id).await? {
+                    None => Some(Admission::ChatGone),
+                    Some(chat) if !chat.active => Some(Admission::ChatClosed),
+                    Some(_) => {
+                        let (user,): (i64,) = sqlx::query_as(self.q.unsent_bytes_of_user.clone())
+                            .bind(&a.uploader_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let (chat,): (i64,) = sqlx::query_as(self.q.unsent_bytes_of_chat.clone())
+                            .bind(&a.chat_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        if user.saturating_add(a.size) > user_quota {
+                            Some(Admission::UserQuota { used: user })
+                        } else if chat.saturating_add(a.size) > chat_quota {
+                            Some(Admission::ChatQuota { used: chat })
+                        } else {
+                            None
+                        }
+                    }
+                };
+                if let Some(refused) = verdict {
+                    let _ = tx.rollback().await;
+                    return Ok(refused);
+                }
+                sqlx::query(self.q.insert_attachment.clone())
+                    .bind(&a.id)
+                    .bind(&a.chat_id)
+                    .bind(&a.uploader_id)
+                    .bind(&a.name)
+                    .bind(&a.mime)
+                    .bind(a.size)
+                    .bind(&a.storage_key)
+                    .bind(&a.thumb_key)
+                    .bind(a.width)
+                    .bind(a.height)
+                    .bind(a.duration_ms)
+                    .bind(Option::<String>::None)
+                    .bind(a.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Admission::Inserted)
+            }
+
+            async fn unsent_upload_bytes(&self, user_id: &str, chat_id: &str) -> Result<(i64, i64), StoreError> {
+                let (user,): (i64,) = sqlx::query_as(self.q.unsent_bytes_of_user.clone())
+                    .bind(user_id)
+                    .fetch_one(self.reader())
+                    .await?;
+                let (chat,): (i64,) = sqlx::query_as(self.q.unsent_bytes_of_chat.clone())
+                    .bind(chat_id)
+                    .fetch_one(self.reader())
+                    .await?;
+                Ok((user, chat))
+            }
+
             async fn get_attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, StoreError> {
                 Ok(sqlx::query_as::<_, AttachmentRow>(self.q.attachment_by_id.clone())
                     .bind(id)
