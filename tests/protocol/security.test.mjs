@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { acceptedBooking, ask, collect, connect, next, refusal, rest, sleep, startServer, text, token, uid } from './lib/harness.mjs';
 
 let server;
-before(async () => { server = await startServer({ env: { SOCKET_CORS_ORIGIN: 'https://app.example', CHAT_RETENTION: '1h' } }); });
+// No clock-skew leeway, so short-lived tokens expire when they say.
+before(async () => { server = await startServer({ env: { SOCKET_CORS_ORIGIN: 'https://app.example', CHAT_RETENTION: '1h', JWT_LEEWAY: '0' } }); });
 after(async () => { await server?.stop(); });
 
 describe('handshake', () => {
@@ -17,7 +18,8 @@ describe('handshake', () => {
     const cases = {
       none: undefined,
       wrongSignature: token('u1', 'customer', { secret: 'another-secret-entirely-0123456789' }),
-      expired: token('u1', 'customer', { ttl: -5 }),
+      // Beyond JWT_LEEWAY (30 s by default).
+      expired: token('u1', 'customer', { ttl: -120 }),
       algNone: token('u1', 'customer', { header: { alg: 'none', typ: 'JWT' } }),
       badRole: token('u1', 'admin'),
       noExp: token('u1', 'customer', { extra: { exp: undefined } }),

@@ -51,6 +51,7 @@ pub struct JwtVerifier {
     key: DecodingKey,
     validation: Validation,
     signer: Option<EncodingKey>,
+    leeway_secs: i64,
 }
 
 impl JwtVerifier {
@@ -96,6 +97,7 @@ impl JwtVerifier {
         }
         Ok(JwtVerifier {
             key,
+            leeway_secs: i64::try_from(validation.leeway).unwrap_or(i64::MAX),
             validation,
             signer,
         })
@@ -130,7 +132,8 @@ impl JwtVerifier {
                 role,
                 name: c.name.filter(|n| !n.is_empty()),
             },
-            expires_at_ms: c.exp.saturating_mul(1000),
+            // As long as `verify` accepts it: a socket is not cut while its token still passes.
+            expires_at_ms: c.exp.saturating_add(self.leeway_secs).saturating_mul(1000),
         })
     }
 
