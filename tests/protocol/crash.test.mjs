@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { test } from 'node:test';
+import net from 'node:net';
 import {
   acceptedBooking, ask, connect, eventually, history, rest, sleep, startServer, text,
 } from './lib/harness.mjs';
@@ -195,4 +196,36 @@ test('a connection cut between commit and ack: the retry with the same client_id
     relay.close();
     await server.stop();
   }
+});
+
+test('SIGTERM: /readyz answers 503 at once; after the grace period new connections are refused while the rest drains', async () => {
+  const server = await startServer({ env: { SHUTDOWN_GRACE: '3s', HTTP_BODY_TIMEOUT: '60s', HTTP_IDLE_TIMEOUT: '10m' } });
+  const b = await acceptedBooking(server.url);
+  assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+  // An upload whose body is still arriving keeps the drain going.
+  const { hostname, port } = new URL(server.url);
+  const slow = net.connect(Number(port), hostname);
+  slow.on('error', () => {});
+  await new Promise((r) => slow.once('connect', r));
+  slow.write(`POST /api/v1/chats/${b.chat.id}/attachments HTTP/1.1\r\nhost: t\r\nauthorization: Bearer ${b.customerToken}\r\ncontent-type: multipart/form-data; boundary=XyZ\r\ncontent-length: 100000\r\n\r\n--XyZ\r\ncontent-disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello`);
+  await sleep(300);
+
+  server.proc.kill('SIGTERM');
+  let refusedBefore503 = false;
+  await eventually(async () => {
+    try {
+      return (await fetch(`${server.url}/readyz`)).status === 503;
+    } catch {
+      refusedBefore503 = true;
+      return true;
+    }
+  }, '/readyz answering 503 after SIGTERM', 20000, 50);
+  assert.equal(refusedBefore503, false, '/readyz never answered 503: connections were refused at once');
+  await eventually(async () => {
+    try { await fetch(`${server.url}/healthz`); return false; } catch { return true; }
+  }, 'new connections refused during the drain', 20000);
+  assert.equal(server.proc.exitCode, null, 'the server is still draining the slow upload');
+  slow.destroy();
+  const [code] = await new Promise((r) => (server.proc.exitCode !== null ? r([server.proc.exitCode]) : server.proc.once('exit', (...a) => r(a))));
+  assert.equal(code, 0, server.stderr());
 });

@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { acceptedBooking, ask, collect, connect, next, refusal, rest, sleep, startServer, text, token, uid } from './lib/harness.mjs';
 
 let server;
-before(async () => { server = await startServer({ env: { SOCKET_CORS_ORIGIN: 'https://app.example', CHAT_RETENTION: '1h' } }); });
+// No clock-skew leeway, so short-lived tokens expire when they say.
+before(async () => { server = await startServer({ env: { SOCKET_CORS_ORIGIN: 'https://app.example', CHAT_RETENTION: '1h', JWT_LEEWAY: '0' } }); });
 after(async () => { await server?.stop(); });
 
 describe('handshake', () => {
@@ -17,7 +18,8 @@ describe('handshake', () => {
     const cases = {
       none: undefined,
       wrongSignature: token('u1', 'customer', { secret: 'another-secret-entirely-0123456789' }),
-      expired: token('u1', 'customer', { ttl: -5 }),
+      // Beyond JWT_LEEWAY (30 s by default).
+      expired: token('u1', 'customer', { ttl: -120 }),
       algNone: token('u1', 'customer', { header: { alg: 'none', typ: 'JWT' } }),
       badRole: token('u1', 'admin'),
       noExp: token('u1', 'customer', { extra: { exp: undefined } }),
@@ -67,7 +69,7 @@ describe('handshake', () => {
 });
 
 describe('access', () => {
-  test('outsiders get forbidden or not_found on every event and route, and nothing leaks', async () => {
+  test('outsiders get not_found on every event and route, exactly as for a missing chat, and nothing leaks', async () => {
     const b = await acceptedBooking(server.url);
     const other = await acceptedBooking(server.url);
     const owner = await connect(server.url, b.customerToken);
@@ -95,7 +97,10 @@ describe('access', () => {
         const event = name === 'join_by_booking' ? 'join_chat' : name;
         const r = await ask(s, event, payload);
         assert.equal(r.ok, false, `${who} ${name}`);
-        assert.ok(['forbidden', 'not_found'].includes(r.error.code), `${who} ${name}: ${r.error.code}`);
+        // No existence oracle: someone else's chat or booking answers as a missing one.
+        assert.equal(r.error.code, 'not_found', `${who} ${name}: ${r.error.code}`);
+        const missing = await ask(s, event, JSON.parse(JSON.stringify(payload).replaceAll(c, 'no-such-chat').replaceAll(b.booking, 'no-such-booking')));
+        assert.deepEqual(r.error, missing.error, `${who} ${name}: same answer as a missing one`);
         assert.equal(r.chat, undefined);
         assert.equal(r.messages, undefined);
       }
@@ -108,8 +113,9 @@ describe('access', () => {
       ];
       for (const [method, path, body] of routes) {
         const r = await rest(server.url, method, path, tok, body);
-        assert.ok([403, 404].includes(r.status), `${who} ${method} ${path}: ${r.status}`);
-        assert.ok(['forbidden', 'not_found'].includes(r.body.error.code));
+        assert.equal(r.status, 404, `${who} ${method} ${path}: ${r.status}`);
+        const m = await rest(server.url, method, path.replace(c, 'no-such-chat').replace(b.booking, 'no-such-booking'), tok, body);
+        assert.deepEqual([r.status, r.body], [m.status, m.body], `${who} ${method} ${path}: same answer as a missing one`);
       }
       const mine = await rest(server.url, 'GET', '/chats', tok);
       assert.ok(!mine.body.chats.some((x) => x.id === c), `${who} lists the chat`);

@@ -97,6 +97,8 @@ pub struct Config {
     pub demo: bool,
     /// Folder with the built web client, served at `/` (the demo).
     pub web_dir: Option<PathBuf>,
+    /// HTTP timeouts, connection caps and the JWT clock leeway (see [`ServerLimits`]).
+    pub server: ServerLimits,
 }
 
 /// Pauses a test can set to hold one side of a race open. Not for production.
@@ -264,6 +266,13 @@ impl Config {
                     .map_err(|e| bad("JWT_PUBLIC_KEY_FILE", e))?;
                 JwtKey::PublicKeyPem(pem)
             }
+            // HS256 is only as strong as its secret (RFC 7518 §3.2: at least the hash size).
+            (None, Some(secret)) if secret.len() < MIN_JWT_SECRET_BYTES => {
+                return Err(bad(
+                    "JWT_SECRET",
+                    format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
+                ));
+            }
             (None, Some(secret)) => JwtKey::Secret(secret.into_bytes()),
             (None, None) if demo => JwtKey::Secret(random_secret().into_bytes()),
             (None, None) => return Err(bad("JWT_SECRET", "required (or JWT_PUBLIC_KEY_FILE)")),
@@ -382,6 +391,72 @@ impl Config {
                 .get("WEB_DIR")
                 .map(PathBuf::from)
                 .or_else(|| demo.then(|| PathBuf::from("web/dist"))),
+            server: ServerLimits::load(env)?,
+        })
+    }
+}
+
+// ---- HTTP server: timeouts, connection caps, JWT leeway --------------------------------------
+
+/// Shortest accepted `JWT_SECRET`: 256 bits, the size of HS256's hash.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Limits of the HTTP server itself: how long a peer may take, how many may connect.
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    /// `HTTP_HEADER_TIMEOUT`: a request head must arrive completely within this (slowloris).
+    pub header_timeout: Duration,
+    /// `HTTP_BODY_TIMEOUT`: longest pause between two pieces of a request body.
+    pub body_timeout: Duration,
+    /// `HTTP_IDLE_TIMEOUT`: a keep-alive connection with no request in flight is closed after this.
+    pub idle_timeout: Duration,
+    /// `MAX_CONNECTIONS`: open TCP connections (sockets and HTTP) this node serves at once.
+    pub max_connections: usize,
+    /// `MAX_SOCKETS_PER_USER`: Socket.IO connections of one user on this node.
+    pub max_sockets_per_user: usize,
+    /// `MAX_SOCKETS_PER_IP`: Socket.IO connections from one IP address on this node.
+    pub max_sockets_per_ip: usize,
+    /// `JWT_LEEWAY`: clock skew allowed on `exp` and `nbf`.
+    pub jwt_leeway: Duration,
+    /// `SHUTDOWN_GRACE`: after SIGTERM, how long `/readyz` answers 503 while requests are
+    /// still served, before the drain starts (so a load balancer stops sending new ones).
+    pub shutdown_grace: Duration,
+}
+
+impl ServerLimits {
+    fn load(env: &dyn Env) -> Result<ServerLimits, ConfigError> {
+        let positive = |var: &'static str, d: Duration| {
+            if d.is_zero() {
+                Err(bad(var, "must be positive"))
+            } else {
+                Ok(d)
+            }
+        };
+        let count = |var: &'static str, default: usize| -> Result<usize, ConfigError> {
+            let n = parse_num(env, var, default)?;
+            if n == 0 {
+                return Err(bad(var, "must be positive"));
+            }
+            Ok(n)
+        };
+        Ok(ServerLimits {
+            header_timeout: positive(
+                "HTTP_HEADER_TIMEOUT",
+                duration(env, "HTTP_HEADER_TIMEOUT", Duration::from_secs(10))?,
+            )?,
+            body_timeout: positive(
+                "HTTP_BODY_TIMEOUT",
+                duration(env, "HTTP_BODY_TIMEOUT", Duration::from_secs(30))?,
+            )?,
+            idle_timeout: positive(
+                "HTTP_IDLE_TIMEOUT",
+                duration(env, "HTTP_IDLE_TIMEOUT", Duration::from_secs(60))?,
+            )?,
+            max_connections: count("MAX_CONNECTIONS", 20_000)?,
+            max_sockets_per_user: count("MAX_SOCKETS_PER_USER", 10)?,
+            max_sockets_per_ip: count("MAX_SOCKETS_PER_IP", 1_000)?,
+            jwt_leeway: duration(env, "JWT_LEEWAY", Duration::from_secs(30))?,
+            shutdown_grace: duration(env, "SHUTDOWN_GRACE", Duration::ZERO)?,
         })
     }
 }
@@ -389,6 +464,49 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SECRET: &str = "unit-test-secret-0123456789abcdef";
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        let short = "x".repeat(MIN_JWT_SECRET_BYTES - 1);
+        let e = Config::load(
+            &[("JWT_SECRET", short.as_str()), ("PLATFORM_API_KEY", "0123456789abcdef")],
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e.var, "JWT_SECRET");
+        assert!(e.to_string().contains("at least 32 bytes"), "{e}");
+        let enough = "x".repeat(MIN_JWT_SECRET_BYTES);
+        Config::load(
+            &[("JWT_SECRET", enough.as_str()), ("PLATFORM_API_KEY", "0123456789abcdef")],
+            false,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn server_limits_have_defaults_and_refuse_zero() {
+        let c = Config::load(&[("JWT_SECRET", SECRET), ("PLATFORM_API_KEY", "0123456789abcdef")], false)
+            .unwrap();
+        assert_eq!(c.server.jwt_leeway, Duration::from_secs(30));
+        assert_eq!(c.server.header_timeout, Duration::from_secs(10));
+        for var in [
+            "MAX_CONNECTIONS",
+            "MAX_SOCKETS_PER_USER",
+            "MAX_SOCKETS_PER_IP",
+            "HTTP_HEADER_TIMEOUT",
+            "HTTP_BODY_TIMEOUT",
+            "HTTP_IDLE_TIMEOUT",
+        ] {
+            let env = [
+                ("JWT_SECRET", SECRET),
+                ("PLATFORM_API_KEY", "0123456789abcdef"),
+                (var, "0"),
+            ];
+            assert_eq!(Config::load(&env, false).unwrap_err().var, var);
+        }
+    }
 
     #[test]
     fn missing_secret_names_the_variable() {
@@ -400,13 +518,13 @@ mod tests {
     #[test]
     fn bad_values_name_their_variable() {
         let base = [
-            ("JWT_SECRET", "s"),
+            ("JWT_SECRET", SECRET),
             ("PLATFORM_API_KEY", "0123456789abcdef"),
             ("PORT", "eighty"),
         ];
         assert_eq!(Config::load(&base, false).unwrap_err().var, "PORT");
         let base = [
-            ("JWT_SECRET", "s"),
+            ("JWT_SECRET", SECRET),
             ("PLATFORM_API_KEY", "0123456789abcdef"),
             ("CHAT_RETENTION", "soon"),
         ];
@@ -415,12 +533,12 @@ mod tests {
             "CHAT_RETENTION"
         );
         let base = [
-            ("JWT_SECRET", "s"),
+            ("JWT_SECRET", SECRET),
             ("PLATFORM_API_KEY", "0123456789abcdef"),
             ("DATABASE_URL", "oracle://x"),
         ];
         assert_eq!(Config::load(&base, false).unwrap_err().var, "DATABASE_URL");
-        let base = [("JWT_SECRET", "s"), ("PLATFORM_API_KEY", "short")];
+        let base = [("JWT_SECRET", SECRET), ("PLATFORM_API_KEY", "short")];
         assert_eq!(
             Config::load(&base, false).unwrap_err().var,
             "PLATFORM_API_KEY"
@@ -454,7 +572,7 @@ mod tests {
     fn a_bad_storage_url_is_refused() {
         for url in ["ftp://bucket", "s3://", "s3://b?color=blue"] {
             let env = [
-                ("JWT_SECRET", "s"),
+                ("JWT_SECRET", SECRET),
                 ("PLATFORM_API_KEY", "0123456789abcdef"),
                 ("STORAGE_URL", url),
             ];

@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod auth;
 pub mod cluster;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod files;
 pub mod http;

@@ -2,14 +2,20 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
+use std::sync::atomic::Ordering;
+
 use anyhow::Context;
-use axum::serve::ListenerExt;
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    sync::{oneshot, watch},
+    task::JoinHandle,
+};
 
 use crate::{
     auth::jwt::JwtVerifier,
     cluster::{self, Bus, Redis},
     config::Config,
+    conn,
     files::Files,
     http,
     realtime::{self, Expiry, Presence, Realtime, SocketIo, SocketNotifier, Typing},
@@ -114,6 +120,10 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         presence,
         typing,
         expiry,
+        caps: realtime::SocketCaps::new(
+            config.server.max_sockets_per_user,
+            config.server.max_sockets_per_ip,
+        ),
     }))
     .await
     .map_err(|e| anyhow::anyhow!("Socket.IO adapter: {e:?}"))?;
@@ -135,6 +145,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         jwt,
         chats: chats.clone(),
         demo: None,
+        draining: Arc::default(),
     };
     if config.demo {
         state.demo = Some(Arc::new(
@@ -151,30 +162,44 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let sio = io.clone();
+    let draining = state.draining.clone();
+    let limits = config.server.clone();
     let join = tokio::spawn(async move {
-        // Small frames (acks, pushes) must not wait for Nagle's algorithm.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(
+        let conns = conn::Connections::new(limits.max_connections);
+        let (accepting_tx, accepting_rx) = watch::channel(false);
+        let server = tokio::spawn(conn::serve(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            if shutdown_on_signal {
-                tokio::select! {
-                    _ = stop_rx => {}
-                    _ = signal() => tracing::info!("shutting down"),
-                }
-            } else {
-                let _ = stop_rx.await;
+            app,
+            limits.clone(),
+            conns.clone(),
+            accepting_rx,
+        ));
+        if shutdown_on_signal {
+            tokio::select! {
+                _ = stop_rx => {}
+                _ = signal() => tracing::info!("shutting down"),
             }
-            // Finish acknowledged-to-be writes, then close the sockets: axum's graceful
-            // shutdown does not wait for WebSockets by itself.
-            let _ = tokio::time::timeout(Duration::from_secs(10), chats.writer.drain()).await;
-            sio.close().await;
-        })
-        .await
+        } else {
+            let _ = stop_rx.await;
+        }
+        // From here `/readyz` answers 503, so a load balancer sends no new work; during the
+        // grace period requests are still served.
+        draining.store(true, Ordering::Release);
+        tokio::time::sleep(limits.shutdown_grace).await;
+        // Stop accepting: new connections are refused while the rest drains.
+        let _ = accepting_tx.send(true);
+        let _ = server.await;
+        // Finish acknowledged-to-be writes, then close the sockets (they hold their connection
+        // slots), then wait for requests in flight.
+        let _ = tokio::time::timeout(Duration::from_secs(10), chats.writer.drain()).await;
+        sio.close().await;
+        if !conns
+            .closed(limits.body_timeout.max(Duration::from_secs(5)))
+            .await
+        {
+            tracing::warn!("connections still open at shutdown; closing them");
+        }
+        Ok(())
     });
     tracing::info!(%addr, database = state.chats.store.backend().as_str(), redis = redis.is_some(), demo = config.demo, "omw-chat listening");
     Ok(Running {

@@ -10,4 +10,6 @@ pub struct AppState {
     pub jwt: Arc<JwtVerifier>,
     pub chats: Arc<ChatService>,
     pub demo: Option<Arc<crate::http::demo::DemoState>>,
+    /// Set at shutdown (SIGTERM): `/readyz` answers 503 from then on.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }

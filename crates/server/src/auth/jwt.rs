@@ -19,9 +19,12 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iss: Option<String>,
+    pub nbf: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub iss: Option<String>,
+    /// A string or an array of strings (RFC 7519 §4.1.3); checked by `jsonwebtoken`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<serde_json::Value>,
 }
 
 /// A verified token: who, and until when (ms since epoch).
@@ -48,6 +51,7 @@ pub struct JwtVerifier {
     key: DecodingKey,
     validation: Validation,
     signer: Option<EncodingKey>,
+    leeway_secs: i64,
 }
 
 impl JwtVerifier {
@@ -71,8 +75,18 @@ impl JwtVerifier {
         };
         // Exactly one algorithm: `alg: none` and HS/RS confusion fail the header check.
         let mut validation = Validation::new(alg);
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = config.server.jwt_leeway.as_secs();
+        validation.validate_nbf = true;
+        // A configured issuer or audience is required, not only checked when present: a token
+        // minted for another service without the claim must not pass.
+        let mut required = vec!["exp", "sub"];
+        if config.jwt_issuer.is_some() {
+            required.push("iss");
+        }
+        if config.jwt_audience.is_some() {
+            required.push("aud");
+        }
+        validation.set_required_spec_claims(&required);
         match &config.jwt_issuer {
             Some(iss) => validation.set_issuer(&[iss]),
             None => validation.iss = None,
@@ -83,6 +97,7 @@ impl JwtVerifier {
         }
         Ok(JwtVerifier {
             key,
+            leeway_secs: i64::try_from(validation.leeway).unwrap_or(i64::MAX),
             validation,
             signer,
         })
@@ -94,6 +109,7 @@ impl JwtVerifier {
                 use jsonwebtoken::errors::ErrorKind;
                 match e.kind() {
                     ErrorKind::ExpiredSignature => ApiError::unauthorized("token expired"),
+                    ErrorKind::ImmatureSignature => ApiError::unauthorized("token not yet valid"),
                     _ => ApiError::unauthorized("invalid token"),
                 }
             })?;
@@ -116,7 +132,8 @@ impl JwtVerifier {
                 role,
                 name: c.name.filter(|n| !n.is_empty()),
             },
-            expires_at_ms: c.exp.saturating_mul(1000),
+            // As long as `verify` accepts it: a socket is not cut while its token still passes.
+            expires_at_ms: c.exp.saturating_add(self.leeway_secs).saturating_mul(1000),
         })
     }
 
@@ -140,10 +157,133 @@ impl JwtVerifier {
             name: name.map(str::to_string),
             exp: now + ttl_secs,
             iat: Some(now),
+            nbf: None,
             iss: config.jwt_issuer.clone(),
-            aud: config.jwt_audience.clone(),
+            aud: config.jwt_audience.clone().map(serde_json::Value::String),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, signer)
             .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::config::Config;
+
+    const SECRET: &str = "jwt-unit-test-secret-0123456789abcdef";
+
+    fn verifier(extra: &[(&'static str, &'static str)]) -> JwtVerifier {
+        let mut env: std::collections::HashMap<String, String> = [
+            ("JWT_SECRET", SECRET),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        env.retain(|_, v| !v.is_empty());
+        JwtVerifier::new(&Config::load(&env, false).unwrap()).unwrap()
+    }
+
+    fn sign(claims: Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    fn now() -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+
+    fn claims(extra: Value) -> Value {
+        let mut c = json!({ "sub": "u1", "role": "customer", "exp": now() + 600 });
+        for (k, v) in extra.as_object().unwrap() {
+            if v.is_null() {
+                c.as_object_mut().unwrap().remove(k);
+            } else {
+                c[k] = v.clone();
+            }
+        }
+        c
+    }
+
+    fn refused(v: &JwtVerifier, extra: Value) -> String {
+        v.verify(&sign(claims(extra))).unwrap_err().message
+    }
+
+    #[test]
+    fn a_configured_issuer_is_required() {
+        let v = verifier(&[("JWT_ISSUER", "platform")]);
+        refused(&v, json!({}));
+        refused(&v, json!({ "iss": "someone-else" }));
+        v.verify(&sign(claims(json!({ "iss": "platform" }))))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_configured_audience_is_required_and_may_be_an_array() {
+        let v = verifier(&[("JWT_AUDIENCE", "omw-chat")]);
+        refused(&v, json!({}));
+        refused(&v, json!({ "aud": "billing" }));
+        refused(&v, json!({ "aud": ["billing", "search"] }));
+        v.verify(&sign(claims(json!({ "aud": "omw-chat" }))))
+            .unwrap();
+        v.verify(&sign(claims(json!({ "aud": ["billing", "omw-chat"] }))))
+            .unwrap();
+        // Without JWT_AUDIENCE an audience array is no reason to refuse.
+        verifier(&[])
+            .verify(&sign(claims(json!({ "aud": ["a", "b"] }))))
+            .unwrap();
+    }
+
+    #[test]
+    fn nbf_in_the_future_is_refused_beyond_the_leeway() {
+        let v = verifier(&[("JWT_LEEWAY", "30s")]);
+        assert_eq!(
+            refused(&v, json!({ "nbf": now() + 120 })),
+            "token not yet valid"
+        );
+        // Within the leeway (clock skew), and in the past: accepted.
+        v.verify(&sign(claims(json!({ "nbf": now() + 20 }))))
+            .unwrap();
+        v.verify(&sign(claims(json!({ "nbf": now() - 20 }))))
+            .unwrap();
+    }
+
+    #[test]
+    fn expiry_has_the_configured_leeway() {
+        let v = verifier(&[("JWT_LEEWAY", "30")]);
+        // Expired 10 s ago: inside 30 s of skew.
+        v.verify(&sign(claims(json!({ "exp": now() - 10 }))))
+            .unwrap();
+        // 60 s ago: beyond it.
+        assert_eq!(refused(&v, json!({ "exp": now() - 60 })), "token expired");
+        let strict = verifier(&[("JWT_LEEWAY", "0")]);
+        assert_eq!(refused(&strict, json!({ "exp": now() - 5 })), "token expired");
+    }
+
+    #[test]
+    fn minted_tokens_carry_issuer_and_audience() {
+        let env: std::collections::HashMap<String, String> = [
+            ("JWT_SECRET", SECRET),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ("JWT_ISSUER", "platform"),
+            ("JWT_AUDIENCE", "omw-chat"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let config = Config::load(&env, false).unwrap();
+        let v = JwtVerifier::new(&config).unwrap();
+        let t = v
+            .mint(&config, "u1", Role::Worker, Some("Bob"), 60)
+            .unwrap();
+        assert_eq!(v.verify(&t).unwrap().principal.user_id, "u1");
     }
 }

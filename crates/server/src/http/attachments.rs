@@ -194,9 +194,13 @@ async fn accept(
     let mut req = Request::new(Body::from_stream(body.clone()));
     *req.headers_mut() = parts.headers.clone();
     *req.extensions_mut() = parts.extensions.clone();
-    let mut multipart = Multipart::from_request(req, s)
-        .await
-        .map_err(|e| ApiError::invalid(e.body_text()))?;
+    // Anything but multipart/form-data is the wrong kind of body, not a malformed one.
+    let mut multipart = Multipart::from_request(req, s).await.map_err(|_| {
+        ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "expected a multipart/form-data body with a `file` field",
+        )
+    })?;
     let mut received: Option<Received> = None;
     let mut duration_hint_ms = None;
     while let Some(mut field) = multipart

@@ -1,13 +1,13 @@
 //! Request extractors that refuse with the SPEC's error shape.
 
 use axum::{
-    extract::{
-        FromRequest, FromRequestParts,
-        rejection::{JsonRejection, QueryRejection},
-    },
-    http::{StatusCode, request::Parts},
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request, rejection::QueryRejection},
+    http::{HeaderMap, StatusCode, header, request::Parts},
 };
 use omw_domain::Principal;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::{
     auth::platform::{bearer, key_matches},
@@ -15,19 +15,53 @@ use crate::{
     state::AppState,
 };
 
-/// `axum::Json`, but a bad body is `invalid_payload` (or `payload_too_large`) in our shape.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON request body that must be a JSON object. Refusals use the SPEC shape: a wrong
+/// Content-Type is `unsupported_media_type`, bad JSON `invalid_payload`, a body over the limit
+/// `payload_too_large`.
 pub struct JsonBody<T>(pub T);
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, "request body too large")
-        } else {
-            ApiError::invalid(r.body_text())
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .rsplit_once('+')
+            .is_some_and(|(_, suffix)| suffix.eq_ignore_ascii_case("json"))
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "expected a JSON body (Content-Type: application/json)",
+            ));
         }
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge, "request body too large")
+            } else {
+                ApiError::invalid(format!("request body: {}", r.body_text()))
+            }
+        })?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::invalid(format!("invalid JSON: {e}")))?;
+        from_json_object(value).map(JsonBody)
     }
+}
+
+/// A payload (REST body or Socket.IO event data) as `T`, which must come from a JSON object:
+/// serde would otherwise accept a struct in its positional form (`["chat-1", 5]`), a shape no
+/// client is meant to send and the contract does not describe.
+pub fn from_json_object<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::invalid("payload must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::invalid(format!("payload: {e}")))
 }
 
 /// `axum::extract::Query`, but bad parameters are `invalid_payload`.
@@ -59,7 +93,11 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token =
             bearer_of(parts).ok_or_else(|| ApiError::unauthorized("missing Bearer token"))?;
-        Ok(AuthUser(state.jwt.verify(token)?.principal))
+        let principal = state.jwt.verify(token)?.principal;
+        // Every REST call of a user spends the same per-user budget as a Socket.IO event
+        // (SPEC §9): switching transports must not multiply it.
+        state.chats.limits.event(&principal).await?;
+        Ok(AuthUser(principal))
     }
 }
 

@@ -16,8 +16,15 @@ async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// The database answers (within the pool's acquire timeout).
+/// The database answers (within the pool's acquire timeout), and the server is not shutting
+/// down: from SIGTERM on this is 503, so a load balancer stops sending work before the drain.
 async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
+    if s.draining.load(std::sync::atomic::Ordering::Acquire) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "draining", "error": "shutting down" })),
+        );
+    }
     match s.chats.store.ping().await {
         Ok(()) => (
             StatusCode::OK,

@@ -19,9 +19,13 @@ use tower_http::{
     cors::{AllowOrigin, CorsLayer},
 };
 
-use crate::{config::Config, error::ApiError, state::AppState};
+use crate::{
+    config::Config,
+    error::{ApiError, ErrorCode},
+    state::AppState,
+};
 
-pub use extract::{AuthUser, JsonBody};
+pub use extract::{AuthUser, JsonBody, from_json_object};
 
 /// JSON bodies are small; uploads have their own limit.
 const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -69,8 +73,71 @@ pub fn router(state: AppState) -> Router {
             app = app.fallback_service(tower_http::services::ServeDir::new(dir).fallback(index));
         }
     }
+    if state.demo.is_none() {
+        app = app.fallback(|| async { ApiError::not_found("no such endpoint") });
+    }
     app.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(axum::middleware::map_response(spec_errors))
         .with_state(state)
+}
+
+/// Every error this router answers has the SPEC shape `{ error: { code, message } }`, also
+/// those made by axum itself before a handler runs (405, a path that is not valid UTF-8, a
+/// request that is not multipart, …): they arrive here as plain text and are rewritten, with
+/// their status (and headers such as `Allow`) kept.
+async fn spec_errors(res: axum::response::Response) -> axum::response::Response {
+    use axum::{
+        http::{StatusCode, header},
+        response::IntoResponse,
+    };
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if json {
+        return res;
+    }
+    let code = match status {
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => ErrorCode::NotFound,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+        s if s.is_client_error() => ErrorCode::InvalidPayload,
+        _ => ErrorCode::Internal,
+    };
+    let (mut parts, body) = res.into_parts();
+    // axum's rejection texts say what was wrong; internal errors say nothing.
+    let encoded = parts.headers.remove(header::CONTENT_ENCODING).is_some();
+    let detail = match code {
+        ErrorCode::Internal => String::new(),
+        _ if encoded => String::new(),
+        _ => axum::body::to_bytes(body, 1024)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default(),
+    };
+    let message = match (status, detail.is_empty()) {
+        (StatusCode::METHOD_NOT_ALLOWED, _) => "method not allowed on this endpoint".to_string(),
+        (_, false) => detail,
+        (_, true) => status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_lowercase(),
+    };
+    let fresh = ApiError::new(code, message).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    let (fresh_parts, fresh_body) = fresh.into_parts();
+    parts.headers.extend(fresh_parts.headers);
+    axum::response::Response::from_parts(parts, fresh_body)
 }
 
 /// The OpenAPI document of the REST API (kept honest by tests that validate real responses

@@ -34,9 +34,10 @@ fn ack_body(reply: Reply) -> Value {
     }
 }
 
+/// An event's data as `T`; it must be a JSON object (see `http::from_json_object`).
 fn parse<T: DeserializeOwned>(data: Result<Value, impl std::fmt::Display>) -> Result<T, ApiError> {
     let value = data.map_err(|e| ApiError::invalid(format!("payload: {e}")))?;
-    serde_json::from_value(value).map_err(|e| ApiError::invalid(format!("payload: {e}")))
+    crate::http::from_json_object(value)
 }
 
 /// Handle one event: in socket order (see `Session::turn`), rate limited, acked.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use socketioxide::{extract::TryData, handler::ConnectHandler, socket::Sid};
 
 use super::{
-    Realtime, SocketIo, SocketRef, events, principal_room, root, session::Session, user_room,
+    Realtime, caps::Over, SocketIo, SocketRef, events, principal_room, root, session::Session, user_room,
 };
 use crate::cluster::Bus;
 use crate::{auth::platform::bearer, error::ErrorCode, service::limits::user_key};
@@ -76,6 +76,25 @@ pub async fn register(
                     .increment(1);
                 Refusal(e.code)
             })?;
+            let peer = parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip());
+            let slot = rt
+                .caps
+                .admit(&user_key(&verified.principal), peer)
+                .map_err(|over| {
+                    let cap = match over {
+                        Over::User => "user",
+                        Over::Ip => "ip",
+                    };
+                    metrics::counter!("omw_handshake_refused_total", "code" => "rate_limited", "cap" => cap)
+                        .increment(1);
+                    Refusal(ErrorCode::RateLimited)
+                })?;
+            // Released on disconnect; also when the socket is dropped without one (a client
+            // that left mid-handshake), since the disconnect handler below owns it.
+            let slot = Arc::new(slot);
             let session = Session::new(verified.principal, verified.expires_at_ms);
             // Everything the client may rely on right after `connect` is set up here, before
             // the CONNECT packet leaves: socketioxide runs the connect handler in a task of its
@@ -87,6 +106,7 @@ pub async fn register(
             let drt = rt.clone();
             let dsession = session.clone();
             s.on_disconnect(move |s: SocketRef| {
+                slot.release();
                 let rt = drt.clone();
                 let session = dsession.clone();
                 async move { disconnected(rt, s, session).await }

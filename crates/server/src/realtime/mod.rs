@@ -3,6 +3,7 @@
 //! Rooms: `user:{role}:{id}` (every socket of a user: pushes such as `chat_available`) and
 //! `chat:{id}` (sockets that joined a chat: `new_message`, `user_typing`, `messages_read`).
 
+mod caps;
 mod events;
 mod expiry;
 mod handshake;
@@ -17,6 +18,7 @@ use omw_domain::Principal;
 use socketioxide::{ParserConfig, TransportType, layer::SocketIoLayer};
 use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 
+pub use caps::SocketCaps;
 pub use expiry::Expiry;
 pub use notifier::SocketNotifier;
 pub use presence::Presence;
@@ -57,6 +59,7 @@ pub struct Realtime {
     pub presence: Arc<Presence>,
     pub typing: Arc<Typing>,
     pub expiry: Arc<Expiry>,
+    pub caps: Arc<SocketCaps>,
 }
 
 /// The Socket.IO layer with explicit limits (no 64 MiB WebSocket defaults).
@@ -134,6 +137,13 @@ pub async fn detach_request(req: axum::extract::Request) -> axum::extract::Reque
     let mut extensions = axum::http::Extensions::new();
     if let Some(upgrade) = parts.extensions.remove::<hyper::upgrade::OnUpgrade>() {
         extensions.insert(upgrade);
+    }
+    // The peer's address, for the per-IP socket cap.
+    if let Some(peer) = parts
+        .extensions
+        .remove::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        extensions.insert(peer);
     }
     parts.extensions = extensions;
     axum::extract::Request::from_parts(parts, body)

@@ -49,6 +49,13 @@ impl PageQuery {
     }
 }
 
+/// A chat of someone else answers exactly as a missing one (`missing` is the message of the
+/// missing case): a 403 would tell an outsider which chat and booking ids exist.
+fn visible(chat: &Chat, who: &Principal, missing: &'static str) -> Result<(), ApiError> {
+    chat.authorize(who)
+        .map_err(|_| ApiError::not_found(missing))
+}
+
 impl ChatService {
     /// The chat, fresh from the database, if `who` takes part in it.
     pub async fn chat_for(&self, who: &Principal, chat_id: &str) -> Result<Chat, ApiError> {
@@ -57,7 +64,7 @@ impl ChatService {
             .get_chat(chat_id)
             .await?
             .ok_or_else(|| ApiError::not_found("chat not found"))?;
-        chat.authorize(who)?;
+        visible(&chat, who, "chat not found")?;
         self.cache.insert(chat.id.clone(), chat.clone());
         Ok(chat)
     }
@@ -72,7 +79,7 @@ impl ChatService {
             .get_chat_by_booking(booking_id)
             .await?
             .ok_or_else(|| ApiError::not_found("this booking has no chat"))?;
-        chat.authorize(who)?;
+        visible(&chat, who, "this booking has no chat")?;
         self.cache.insert(chat.id.clone(), chat.clone());
         Ok(chat)
     }
@@ -82,7 +89,7 @@ impl ChatService {
     pub async fn member_chat(&self, who: &Principal, chat_id: &str) -> Result<Chat, ApiError> {
         match self.cache.get(chat_id) {
             Some(chat) => {
-                chat.authorize(who)?;
+                visible(&chat, who, "chat not found")?;
                 Ok(chat)
             }
             None => self.chat_for(who, chat_id).await,
