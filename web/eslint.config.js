@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'coverage'] },
+  { ignores: ['dist', 'packages/*/dist', 'node_modules', 'coverage'] },
   {
     files: ['**/*.{ts,tsx}'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['*.js', '*.config.{js,ts}'],
+    files: ['*.js', '**/*.config.{js,ts}', 'packages/lib.vite.ts', 'scripts/**'],
     languageOptions: { globals: { ...globals.node } },
   },
 );
