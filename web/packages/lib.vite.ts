@@ -1,7 +1,9 @@
 // Vite library mode for the two packages: one ES module per package (`dist/index.js`), every
 // dependency and peer dependency left external (the app's bundler resolves and dedupes them:
-// one React, one MUI theme, one socket.io-client). Declarations come from `tsc` afterwards
-// (tsconfig.build.json), see web/README.md.
+// one React, one MUI theme, one socket.io-client). Dev dependencies are bundled: the dozen
+// @mui/icons-material icons the components use are a few hundred bytes each, while the
+// package itself is thousands of files a platform would otherwise install. Declarations come
+// from `tsc` afterwards (tsconfig.build.json), see web/README.md.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig, type UserConfig } from 'vite';
