@@ -75,6 +75,14 @@ describe('@omw-chat/client and @omw-chat/react as packed tarballs in a fresh Vit
     console.log(`  package test: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
+  test('web/README.md shows the integration this app runs (app/BookingChat.tsx), in at most 20 lines', () => {
+    const readme = readFileSync(join(WEB, 'README.md'), 'utf8');
+    const block = readme.match(/<!-- integration: tests\/packages\/app\/BookingChat\.tsx -->\s*```tsx\n([\s\S]*?)```/);
+    assert.ok(block, 'web/README.md has no integration block');
+    assert.equal(block[1], readFileSync(join(APP_TEMPLATE, 'BookingChat.tsx'), 'utf8'));
+    assert.ok(block[1].trimEnd().split('\n').length <= 20, 'the integration is longer than 20 lines');
+  });
+
   test('both packages build and pack: ES module, declarations, no sources or tests', () => {
     run('npm', ['run', '--silent', 'build:packages'], WEB);
     const out = run('npm', ['pack', '--json', '--pack-destination', tmp, '-w', '@omw-chat/client', '-w', '@omw-chat/react'], WEB);
@@ -91,7 +99,7 @@ describe('@omw-chat/client and @omw-chat/react as packed tarballs in a fresh Vit
   test('a fresh app installs the tarballs and the peers from the registry, type-checks and builds', () => {
     mkdirSync(join(app, 'src'), { recursive: true });
     for (const f of ['index.html', 'tsconfig.json', 'vite.config.ts']) cpSync(join(APP_TEMPLATE, f), join(app, f));
-    cpSync(join(APP_TEMPLATE, 'main.tsx'), join(app, 'src', 'main.tsx'));
+    for (const f of ['main.tsx', 'BookingChat.tsx']) cpSync(join(APP_TEMPLATE, f), join(app, 'src', f));
     const pkg = {
       name: 'omw-chat-consumer',
       private: true,
@@ -140,6 +148,7 @@ describe('@omw-chat/client and @omw-chat/react as packed tarballs in a fresh Vit
       page.on('pageerror', (err) => errors.push(`${role}: pageerror: ${err.message}`));
       page.on('console', (msg) => msg.type() === 'error' && errors.push(`${role}: console: ${msg.text()}`));
       await page.goto(`${server.url}/?role=${role}`);
+      await page.getByRole('button', { name: 'Message' }).click();
       await page.locator(tid('chat-window')).waitFor({ state: 'visible' });
       await page.locator(`${tid('message-bubble')}[data-kind="system"]`).first().waitFor({ state: 'visible' });
       await waitUntil(() => page.locator(tid('chat-input')).isEnabled(), `${role}: chat input enabled`);
