@@ -141,10 +141,12 @@ describe('@omw-chat/client and @omw-chat/react as packed tarballs in a fresh Vit
     await resetDemo(server.url);
     browser = await launchBrowser();
     const errors = [];
+    const pages = {};
     const open = async (role) => {
       const context = await browser.newContext({ viewport: DESKTOP });
       context.setDefaultTimeout(15_000);
       const page = await context.newPage();
+      pages[role] = page;
       page.on('pageerror', (err) => errors.push(`${role}: pageerror: ${err.message}`));
       page.on('console', (msg) => msg.type() === 'error' && errors.push(`${role}: console: ${msg.text()}`));
       await page.goto(`${server.url}/?role=${role}`);
@@ -154,9 +156,19 @@ describe('@omw-chat/client and @omw-chat/react as packed tarballs in a fresh Vit
       await waitUntil(() => page.locator(tid('chat-input')).isEnabled(), `${role}: chat input enabled`);
       return page;
     };
+    // Both pages as the user saw them, at the end or at a failure: ${TMPDIR}/omw-packages-<role>.png
+    const shoot = async () => {
+      for (const [role, page] of Object.entries(pages)) {
+        const file = join(tmpdir(), `omw-packages-${role}.png`);
+        await page.screenshot({ path: file }).then(() => console.log(`  screenshot: ${file}`), () => {});
+      }
+    };
     try {
       const customer = await open('customer');
       const worker = await open('worker');
+      // The header names the other side (the demo's seeded users).
+      await customer.locator(tid('chat-window'), { hasText: 'Bob Worker' }).waitFor();
+      await worker.locator(tid('chat-window'), { hasText: 'Alice Customer' }).waitFor();
 
       await sendText(customer, 'Hello from the packaged client');
       await expectOneBubble(worker, 'Hello from the packaged client', 'the worker sees the customer’s message');
@@ -167,7 +179,9 @@ describe('@omw-chat/client and @omw-chat/react as packed tarballs in a fresh Vit
         await waitUntil(async () => ['sent', 'read'].includes(await page.locator(tid('message-bubble'), { hasText: text }).getAttribute('data-status')), `"${text}" acknowledged`);
       }
       assert.deepEqual(errors, [], 'errors in the pages');
+      await shoot();
     } catch (err) {
+      await shoot();
       err.message += `\n  page errors: ${errors.join('\n    ') || '(none)'}\n  server log tail:\n${server.stderr().slice(-3000)}`;
       throw err;
     }
