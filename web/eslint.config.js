@@ -18,6 +18,24 @@ export default tseslint.config(
     },
   },
   {
+    // The demo and @omw-chat/react use the packages by name, through the workspace, as an app
+    // that installed them would (a relative path into another package would not be packed).
+    files: ['src/**/*.{ts,tsx}', 'packages/react/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/packages/**', '**/client/src', '**/client/src/**', '**/react/src', '**/react/src/**', '../sdk', '../components'],
+              message: 'import @omw-chat/client or @omw-chat/react by name',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['*.js', '**/*.config.{js,ts}', 'packages/lib.vite.ts', 'scripts/**'],
     languageOptions: { globals: { ...globals.node } },
   },
