@@ -98,8 +98,8 @@ describe('@omw-chat/client and @omw-chat/react as packed tarballs in a fresh Vit
 
   test('a fresh app installs the tarballs and the peers from the registry, type-checks and builds', () => {
     mkdirSync(join(app, 'src'), { recursive: true });
-    for (const f of ['index.html', 'tsconfig.json', 'vite.config.ts']) cpSync(join(APP_TEMPLATE, f), join(app, f));
-    for (const f of ['main.tsx', 'BookingChat.tsx']) cpSync(join(APP_TEMPLATE, f), join(app, 'src', f));
+    for (const f of ['index.html', 'tsconfig.json', 'tsconfig.nodenext.json', 'vite.config.ts']) cpSync(join(APP_TEMPLATE, f), join(app, f));
+    for (const f of ['main.tsx', 'BookingChat.tsx', 'types-nodenext.ts']) cpSync(join(APP_TEMPLATE, f), join(app, 'src', f));
     const pkg = {
       name: 'omw-chat-consumer',
       private: true,
@@ -130,7 +130,10 @@ describe('@omw-chat/client and @omw-chat/react as packed tarballs in a fresh Vit
     };
     walk(ls.dependencies);
     for (const name of ['react', '@mui/material', 'socket.io-client']) assert.equal(versions.get(name)?.size, 1, `${name}: ${[...(versions.get(name) ?? [])]}`);
+    // The app as Vite's template sets it up (bundler resolution), and the declarations as a
+    // Node16/NodeNext project reads them (relative imports need their `.js`).
     run('npx', ['--no-install', 'tsc', '--noEmit', '-p', '.'], app);
+    run('npx', ['--no-install', 'tsc', '--noEmit', '-p', 'tsconfig.nodenext.json'], app);
     run('npx', ['--no-install', 'vite', 'build', '--logLevel', 'warn'], app);
     assert.ok(existsSync(join(app, 'dist', 'index.html')));
   });
