@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'coverage'] },
+  { ignores: ['dist', 'packages/*/dist', 'node_modules', 'coverage'] },
   {
     files: ['**/*.{ts,tsx}'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
@@ -18,7 +18,25 @@ export default tseslint.config(
     },
   },
   {
-    files: ['*.js', '*.config.{js,ts}'],
+    // The demo and @omw-chat/react use the packages by name, through the workspace, as an app
+    // that installed them would (a relative path into another package would not be packed).
+    files: ['src/**/*.{ts,tsx}', 'packages/react/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/packages/**', '**/client/src', '**/client/src/**', '**/react/src', '**/react/src/**', '../sdk', '../components'],
+              message: 'import @omw-chat/client or @omw-chat/react by name',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['*.js', '**/*.config.{js,ts}', 'packages/lib.vite.ts', 'scripts/**'],
     languageOptions: { globals: { ...globals.node } },
   },
 );

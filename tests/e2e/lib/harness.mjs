@@ -34,8 +34,8 @@ export function freePort() {
   });
 }
 
-/** `omw-chat serve --demo` in a fresh temp directory; resolves once it listens. */
-export async function startServer() {
+/** `omw-chat serve --demo` in a fresh temp directory; resolves once it listens. `webDir`: the built app it serves. */
+export async function startServer({ webDir = WEB_DIR } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'omw-e2e-'));
   mkdirSync(join(dir, 'up'));
   let lastError;
@@ -51,7 +51,7 @@ export async function startServer() {
         HOST: '127.0.0.1',
         PORT: String(port),
         SOCKET_CORS_ORIGIN: origin,
-        WEB_DIR,
+        WEB_DIR: webDir,
         DATABASE_URL: `sqlite://${join(dir, `chat-${attempt}.db`)}`,
         UPLOAD_DIR: join(dir, 'up'),
         RUST_LOG: process.env.RUST_LOG ?? 'warn',

@@ -1,4 +1,4 @@
-import type { BookingStatus, Chat, Party, User } from '../sdk';
+import type { BookingStatus, Chat, Party, User } from '@omw-chat/client';
 
 export interface DemoBooking {
   booking: { id: string; customer: Party; worker: Party | null; status: BookingStatus } | null;

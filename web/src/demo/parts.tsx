@@ -7,8 +7,8 @@ import Stepper from '@mui/material/Stepper';
 import useMediaQuery from '@mui/material/useMediaQuery';
 import { useTheme } from '@mui/material/styles';
 import ChatIcon from '@mui/icons-material/ChatBubbleOutline';
-import { BOOKING_STATUS_LABEL, useChatState } from '../components';
-import { unreadCount, type BookingStatus, type ChatClient } from '../sdk';
+import { BOOKING_STATUS_LABEL, useChatState } from '@omw-chat/react';
+import { unreadCount, type BookingStatus, type ChatClient } from '@omw-chat/client';
 
 const STEPS: BookingStatus[] = ['requested', 'accepted', 'en_route', 'in_progress', 'completed'];
 

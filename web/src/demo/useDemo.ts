@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ChatClient, tokenExpiry, type User } from '../sdk';
+import { ChatClient, tokenExpiry, type User } from '@omw-chat/client';
 import { demoApi, type DemoBooking } from './api';
 
 export interface DemoSession {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ChatClient, deliveryStatus, mergeMessages, unreadCount } from './index';
-import { FakeServer, ME, OTHER, makeMessage } from '../test/fakeServer';
-import type { FakeSocket } from '../test/fakeSocket';
+import { FakeServer, ME, OTHER, makeMessage } from '../../../test/fakeServer';
+import type { FakeSocket } from '../../../test/fakeSocket';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 async function until(pred: () => boolean, ms = 20_000) {

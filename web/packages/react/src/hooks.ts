@@ -1,5 +1,5 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import type { ChatClient, ChatState, ClientState } from '../sdk';
+import type { ChatClient, ChatState, ClientState } from '@omw-chat/client';
 import { useChatEnv } from './context';
 
 export function useClientState(client: ChatClient): ClientState {

@@ -2,7 +2,7 @@ import { useId } from 'react';
 import Dialog from '@mui/material/Dialog';
 import useMediaQuery from '@mui/material/useMediaQuery';
 import { useTheme } from '@mui/material/styles';
-import type { ChatClient } from '../sdk';
+import type { ChatClient } from '@omw-chat/client';
 import { ChatWindow } from './ChatWindow';
 
 /** The chat in a modal: full screen on phones, a tall dialog on larger screens. */

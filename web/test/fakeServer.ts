@@ -1,4 +1,4 @@
-import type { Chat, Message, Participant } from '../sdk';
+import type { Chat, Message, Participant } from '@omw-chat/client';
 import { FakeSocket } from './fakeSocket';
 
 export const ME = { id: 'c1', name: 'Alice', role: 'customer' as const };

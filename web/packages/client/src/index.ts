@@ -1,3 +1,4 @@
+// @omw-chat/client: the framework-free omw-chat client (Socket.IO v4 with the contract of SPEC §4).
 export * from './types';
 export * from './client';
 export * from './upload';

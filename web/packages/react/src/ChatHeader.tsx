@@ -6,7 +6,7 @@ import Chip from '@mui/material/Chip';
 import IconButton from '@mui/material/IconButton';
 import Typography from '@mui/material/Typography';
 import CloseIcon from '@mui/icons-material/Close';
-import type { BookingStatus } from '../sdk';
+import type { BookingStatus } from '@omw-chat/client';
 import { useNow } from './hooks';
 
 export const BOOKING_STATUS_LABEL: Record<BookingStatus, string> = {

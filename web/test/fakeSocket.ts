@@ -1,4 +1,4 @@
-import type { SocketLike } from '../sdk';
+import type { SocketLike } from '@omw-chat/client';
 
 type Handler = (...args: never[]) => void;
 export type ServerHandler = (event: string, payload: unknown, ack: (r: unknown) => void) => void;

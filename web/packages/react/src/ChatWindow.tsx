@@ -6,7 +6,7 @@ import Button from '@mui/material/Button';
 import CircularProgress from '@mui/material/CircularProgress';
 import Divider from '@mui/material/Divider';
 import Typography from '@mui/material/Typography';
-import { counterpart, deliveryStatus, uploadAttachment, type ChatClient, type ChatState, type SendKind } from '../sdk';
+import { counterpart, deliveryStatus, uploadAttachment, type ChatClient, type ChatState, type SendKind } from '@omw-chat/client';
 import { ChatHeader } from './ChatHeader';
 import { ChatInput, type SendFileMeta } from './ChatInput';
 import { useChatEnv } from './context';

@@ -13,7 +13,7 @@ import LockIcon from '@mui/icons-material/Lock';
 import MicIcon from '@mui/icons-material/Mic';
 import SendIcon from '@mui/icons-material/Send';
 import StopIcon from '@mui/icons-material/Stop';
-import type { SendKind } from '../sdk';
+import type { SendKind } from '@omw-chat/client';
 import { ACCEPT_ATTRIBUTE, allowedMime, kindForMime, validateFile } from './files';
 
 export interface ChatInputProps {

@@ -1,5 +1,5 @@
 import { createContext, useContext, useMemo, type ReactNode } from 'react';
-import { fetchMediaUrl } from '../sdk';
+import { fetchMediaUrl } from '@omw-chat/client';
 
 export interface ChatEnv {
   /** Server origin; empty for the page's own origin. */

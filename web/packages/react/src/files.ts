@@ -1,4 +1,4 @@
-import type { SendKind } from '../sdk';
+import type { SendKind } from '@omw-chat/client';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 

@@ -18,7 +18,7 @@ import ErrorOutlineIcon from '@mui/icons-material/ErrorOutline';
 import GraphicEqIcon from '@mui/icons-material/GraphicEq';
 import ImageIcon from '@mui/icons-material/Image';
 import PictureAsPdfIcon from '@mui/icons-material/PictureAsPdf';
-import type { Attachment, DeliveryStatus, MessageKind } from '../sdk';
+import type { Attachment, DeliveryStatus, MessageKind } from '@omw-chat/client';
 import { useChatEnv } from './context';
 import { formatSize } from './files';
 import { useAuthMedia } from './hooks';
