@@ -165,12 +165,17 @@ fn duration(env: &dyn Env, var: &'static str, default: Duration) -> Result<Durat
         .map_or(Ok(default), |v| parse_duration(var, &v))
 }
 
-fn positive(d: Duration) -> Result<Duration, &'static str> {
+/// A duration that must be above zero (a timer of 0 would fire at once, or never wait).
+fn positive_duration(
+    env: &dyn Env,
+    var: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let d = duration(env, var, default)?;
     if d.is_zero() {
-        Err("must be more than 0")
-    } else {
-        Ok(d)
+        return Err(bad(var, "must be positive"));
     }
+    Ok(d)
 }
 
 fn percent_encode(s: &str) -> String {
@@ -366,12 +371,11 @@ impl Config {
             max_upload_bytes,
             uploads,
             chat_retention: duration(env, "CHAT_RETENTION", Duration::ZERO)?,
-            purge_retry_backoff: positive(duration(
+            purge_retry_backoff: positive_duration(
                 env,
                 "PURGE_RETRY_BACKOFF",
                 Duration::from_secs(30),
-            )?)
-            .map_err(|e| bad("PURGE_RETRY_BACKOFF", e))?,
+            )?,
             test_hooks: TestHooks {
                 join_delay: Duration::from_millis(parse_num(env, "OMW_TEST_JOIN_DELAY_MS", 0)?),
                 announce_delay: Duration::from_millis(parse_num(
@@ -380,8 +384,7 @@ impl Config {
                     0,
                 )?),
             },
-            purge_retry_max: positive(duration(env, "PURGE_RETRY_MAX", Duration::from_secs(3600))?)
-                .map_err(|e| bad("PURGE_RETRY_MAX", e))?,
+            purge_retry_max: positive_duration(env, "PURGE_RETRY_MAX", Duration::from_secs(3600))?,
             platform_api_key,
             rate_limits,
             max_socket_payload: parse_num(env, "MAX_SOCKET_PAYLOAD_BYTES", 64 * 1024u64)?,
@@ -425,36 +428,13 @@ pub struct ServerLimits {
 
 impl ServerLimits {
     fn load(env: &dyn Env) -> Result<ServerLimits, ConfigError> {
-        let positive = |var: &'static str, d: Duration| {
-            if d.is_zero() {
-                Err(bad(var, "must be positive"))
-            } else {
-                Ok(d)
-            }
-        };
-        let count = |var: &'static str, default: usize| -> Result<usize, ConfigError> {
-            let n = parse_num(env, var, default)?;
-            if n == 0 {
-                return Err(bad(var, "must be positive"));
-            }
-            Ok(n)
-        };
         Ok(ServerLimits {
-            header_timeout: positive(
-                "HTTP_HEADER_TIMEOUT",
-                duration(env, "HTTP_HEADER_TIMEOUT", Duration::from_secs(10))?,
-            )?,
-            body_timeout: positive(
-                "HTTP_BODY_TIMEOUT",
-                duration(env, "HTTP_BODY_TIMEOUT", Duration::from_secs(30))?,
-            )?,
-            idle_timeout: positive(
-                "HTTP_IDLE_TIMEOUT",
-                duration(env, "HTTP_IDLE_TIMEOUT", Duration::from_secs(60))?,
-            )?,
-            max_connections: count("MAX_CONNECTIONS", 20_000)?,
-            max_sockets_per_user: count("MAX_SOCKETS_PER_USER", 10)?,
-            max_sockets_per_ip: count("MAX_SOCKETS_PER_IP", 1_000)?,
+            header_timeout: positive_duration(env, "HTTP_HEADER_TIMEOUT", Duration::from_secs(10))?,
+            body_timeout: positive_duration(env, "HTTP_BODY_TIMEOUT", Duration::from_secs(30))?,
+            idle_timeout: positive_duration(env, "HTTP_IDLE_TIMEOUT", Duration::from_secs(60))?,
+            max_connections: positive(env, "MAX_CONNECTIONS", 20_000)?,
+            max_sockets_per_user: positive(env, "MAX_SOCKETS_PER_USER", 10)?,
+            max_sockets_per_ip: positive(env, "MAX_SOCKETS_PER_IP", 1_000)?,
             jwt_leeway: duration(env, "JWT_LEEWAY", Duration::from_secs(30))?,
             shutdown_grace: duration(env, "SHUTDOWN_GRACE", Duration::ZERO)?,
         })
@@ -471,7 +451,10 @@ mod tests {
     fn a_short_jwt_secret_is_refused() {
         let short = "x".repeat(MIN_JWT_SECRET_BYTES - 1);
         let e = Config::load(
-            &[("JWT_SECRET", short.as_str()), ("PLATFORM_API_KEY", "0123456789abcdef")],
+            &[
+                ("JWT_SECRET", short.as_str()),
+                ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ],
             false,
         )
         .unwrap_err();
@@ -479,7 +462,10 @@ mod tests {
         assert!(e.to_string().contains("at least 32 bytes"), "{e}");
         let enough = "x".repeat(MIN_JWT_SECRET_BYTES);
         Config::load(
-            &[("JWT_SECRET", enough.as_str()), ("PLATFORM_API_KEY", "0123456789abcdef")],
+            &[
+                ("JWT_SECRET", enough.as_str()),
+                ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ],
             false,
         )
         .unwrap();
@@ -487,8 +473,14 @@ mod tests {
 
     #[test]
     fn server_limits_have_defaults_and_refuse_zero() {
-        let c = Config::load(&[("JWT_SECRET", SECRET), ("PLATFORM_API_KEY", "0123456789abcdef")], false)
-            .unwrap();
+        let c = Config::load(
+            &[
+                ("JWT_SECRET", SECRET),
+                ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ],
+            false,
+        )
+        .unwrap();
         assert_eq!(c.server.jwt_leeway, Duration::from_secs(30));
         assert_eq!(c.server.header_timeout, Duration::from_secs(10));
         for var in [
@@ -587,7 +579,7 @@ mod tests {
     #[test]
     fn purge_retry_settings() {
         let base = [
-            ("JWT_SECRET", "s"),
+            ("JWT_SECRET", SECRET),
             ("PLATFORM_API_KEY", "0123456789abcdef"),
         ];
         let c = Config::load(&base, false).unwrap();
@@ -599,14 +591,14 @@ mod tests {
             ("PURGE_RETRY_MAX", "0s"),
         ] {
             let env = [
-                ("JWT_SECRET", "s"),
+                ("JWT_SECRET", SECRET),
                 ("PLATFORM_API_KEY", "0123456789abcdef"),
                 (var, value),
             ];
             assert_eq!(Config::load(&env, false).unwrap_err().var, var, "{value}");
         }
         let env = [
-            ("JWT_SECRET", "s"),
+            ("JWT_SECRET", SECRET),
             ("PLATFORM_API_KEY", "0123456789abcdef"),
             ("PURGE_RETRY_BACKOFF", "1ms"),
             ("PURGE_RETRY_MAX", "2h"),
@@ -618,7 +610,10 @@ mod tests {
 
     #[test]
     fn upload_limits_have_defaults_and_name_their_variable() {
-        let base = [("JWT_SECRET", "s"), ("PLATFORM_API_KEY", "0123456789abcdef")];
+        let base = [
+            ("JWT_SECRET", SECRET),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+        ];
         let c = Config::load(&base, false).unwrap();
         assert_eq!(c.uploads.quota_user_bytes, 100 * 1024 * 1024);
         assert_eq!(c.uploads.quota_chat_bytes, 200 * 1024 * 1024);
@@ -633,7 +628,7 @@ mod tests {
         ] {
             for v in ["0", "lots"] {
                 let env = [
-                    ("JWT_SECRET", "s"),
+                    ("JWT_SECRET", SECRET),
                     ("PLATFORM_API_KEY", "0123456789abcdef"),
                     (var, v),
                 ];
@@ -641,7 +636,7 @@ mod tests {
             }
         }
         let env = [
-            ("JWT_SECRET", "s"),
+            ("JWT_SECRET", SECRET),
             ("PLATFORM_API_KEY", "0123456789abcdef"),
             ("DECODE_WAIT", "a while"),
         ];
