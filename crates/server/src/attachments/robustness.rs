@@ -128,7 +128,8 @@ fn sniffer_and_header_readers_never_panic() {
     let seeds = seeds();
     let mut rng = Rng(0x0dd_5eed);
     for _ in 0..20_000 {
-        let input = mutate(&mut rng, &seeds[rng.below(seeds.len())]);
+        let seed = rng.below(seeds.len());
+        let input = mutate(&mut rng, &seeds[seed]);
         let _ = sniff::by_magic(&input);
         let _ = audio::wav(&input);
         let half = rng.below(input.len() + 1);
