@@ -429,7 +429,10 @@ mod tests {
 
     #[test]
     fn upload_limits_have_defaults_and_name_their_variable() {
-        let base = [("JWT_SECRET", "s"), ("PLATFORM_API_KEY", "0123456789abcdef")];
+        let base = [
+            ("JWT_SECRET", "s"),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+        ];
         let c = Config::load(&base, false).unwrap();
         assert_eq!(c.uploads.quota_user_bytes, 100 * 1024 * 1024);
         assert_eq!(c.uploads.quota_chat_bytes, 200 * 1024 * 1024);

@@ -579,9 +579,17 @@ async fn downloads_are_never_cached() {
     ] {
         let res = s.fetch(Some(&c), &path, None).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
-        assert_eq!(res.headers()["cache-control"], "private, no-store", "{path}");
+        assert_eq!(
+            res.headers()["cache-control"],
+            "private, no-store",
+            "{path}"
+        );
         let res = s.fetch(Some(&c), &path, Some("bytes=0-9")).await;
-        assert_eq!(res.headers()["cache-control"], "private, no-store", "{path}");
+        assert_eq!(
+            res.headers()["cache-control"],
+            "private, no-store",
+            "{path}"
+        );
     }
     s.stop().await;
 }
@@ -613,7 +621,13 @@ async fn an_animation_is_refused_past_its_pixel_budget() {
     let chat = s.accepted_chat("b1").await;
     let c = s.token("c1", Role::Customer);
     let (st, b) = s
-        .upload(Some(&c), &chat, "ok.gif", "image/gif", full_frame_gif(500, 10))
+        .upload(
+            Some(&c),
+            &chat,
+            "ok.gif",
+            "image/gif",
+            full_frame_gif(500, 10),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
     assert_eq!(b["attachment"]["mime"], "image/gif");
@@ -633,7 +647,13 @@ async fn an_animation_is_refused_past_its_pixel_budget() {
     }
     assert_eq!(frames, 10, "the animation survives");
     let (st, b) = s
-        .upload(Some(&c), &chat, "big.gif", "image/gif", full_frame_gif(500, 11))
+        .upload(
+            Some(&c),
+            &chat,
+            "big.gif",
+            "image/gif",
+            full_frame_gif(500, 11),
+        )
         .await;
     assert_eq!(
         (st, code(&b)),
@@ -641,7 +661,11 @@ async fn an_animation_is_refused_past_its_pixel_budget() {
         "{b}"
     );
     let dir = s._upload_dir.path();
-    assert_eq!(files_in(dir).len(), 2, "the accepted GIF and its thumbnail only");
+    assert_eq!(
+        files_in(dir).len(),
+        2,
+        "the accepted GIF and its thumbnail only"
+    );
     s.stop().await;
 }
 
@@ -679,7 +703,10 @@ async fn quotas(db: Arc<TestDb>) {
     let up = |tok: String, n: usize| {
         let s = &s;
         let chat = chat.clone();
-        async move { s.upload(Some(&tok), &chat, "a.txt", "text/plain", text(n)).await }
+        async move {
+            s.upload(Some(&tok), &chat, "a.txt", "text/plain", text(n))
+                .await
+        }
     };
     let too_large = (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
     // The customer: 1000 + 1500, then 600 more would pass 3000 (refused after reading).
@@ -809,7 +836,11 @@ async fn image_decodes_wait_their_turn_then_get_unavailable() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after >= 1);
     let b: serde_json::Value = res.json().await.unwrap();
     assert_eq!(code(&b), "unavailable");

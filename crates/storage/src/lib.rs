@@ -9,6 +9,6 @@ mod store;
 pub use connect::{Backend, open};
 pub use error::StoreError;
 pub use store::{
-    Admission, AppliedBooking, AttachmentRecord, ChatSummary, Inserted, MessagePage, NewAttachment, Page,
-    ReadState, Store,
+    Admission, AppliedBooking, AttachmentRecord, ChatSummary, Inserted, MessagePage, NewAttachment,
+    Page, ReadState, Store,
 };

@@ -70,9 +70,13 @@ pub enum Admission {
     ChatGone,
     ChatClosed,
     /// The uploader's unsent uploads would pass their quota; `used` is without this one.
-    UserQuota { used: i64 },
+    UserQuota {
+        used: i64,
+    },
     /// The chat's unsent uploads would pass their quota; `used` is without this one.
-    ChatQuota { used: i64 },
+    ChatQuota {
+        used: i64,
+    },
 }
 
 #[derive(Debug, Clone)]

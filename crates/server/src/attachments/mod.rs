@@ -282,15 +282,10 @@ impl ChatService {
                 ApiError::new(ErrorCode::ChatClosed, "this chat is closed")
             }
             Ok(Admission::UserQuota { .. }) => quota_exceeded("your", q.quota_user_bytes),
-            Ok(Admission::ChatQuota { .. }) => {
-                quota_exceeded("this chat's", q.quota_chat_bytes)
-            }
+            Ok(Admission::ChatQuota { .. }) => quota_exceeded("this chat's", q.quota_chat_bytes),
             Err(e) => e.into(),
         };
-        if matches!(
-            refusal.code,
-            ErrorCode::ChatClosed | ErrorCode::NotFound
-        ) {
+        if matches!(refusal.code, ErrorCode::ChatClosed | ErrorCode::NotFound) {
             // The cached copy is stale: the database says the chat is closed or gone.
             self.refresh_cached(None, &record.chat_id);
         }

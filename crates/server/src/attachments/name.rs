@@ -102,16 +102,43 @@ mod tests {
         // With a right-to-left override the name would show as "invoiceexe.pdf".
         assert_eq!(sanitize("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
         for c in [
-            '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}',
-            '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
-            '\u{061C}', '\u{FEFF}', '\u{2028}', '\u{2029}', '\u{2060}', '\u{00AD}', '\u{E0041}',
-            '\u{FFF9}', '\u{180E}',
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{202A}',
+            '\u{202B}',
+            '\u{202C}',
+            '\u{202D}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{061C}',
+            '\u{FEFF}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{2060}',
+            '\u{00AD}',
+            '\u{E0041}',
+            '\u{FFF9}',
+            '\u{180E}',
         ] {
-            assert_eq!(sanitize(&format!("a{c}b.pdf")), "ab.pdf", "U+{:04X}", c as u32);
+            assert_eq!(
+                sanitize(&format!("a{c}b.pdf")),
+                "ab.pdf",
+                "U+{:04X}",
+                c as u32
+            );
         }
         // Only invisible characters: a neutral name, not an empty one.
         assert_eq!(sanitize("\u{202E}\u{2066}"), "file");
         // Visible text of every script stays.
-        assert_eq!(sanitize("تقرير_报告_Ünïcode 😀.pdf"), "تقرير_报告_Ünïcode 😀.pdf");
+        assert_eq!(
+            sanitize("تقرير_报告_Ünïcode 😀.pdf"),
+            "تقرير_报告_Ünïcode 😀.pdf"
+        );
     }
 }

@@ -21,14 +21,17 @@ impl Rng {
 }
 
 fn png() -> Vec<u8> {
-    let img = ::image::RgbaImage::from_fn(6, 4, |x, y| ::image::Rgba([x as u8 * 40, y as u8 * 60, 9, 200]));
+    let img = ::image::RgbaImage::from_fn(6, 4, |x, y| {
+        ::image::Rgba([x as u8 * 40, y as u8 * 60, 9, 200])
+    });
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, ::image::ImageFormat::Png).unwrap();
     out.into_inner()
 }
 
 fn jpeg() -> Vec<u8> {
-    let img = ::image::RgbImage::from_fn(8, 8, |x, y| ::image::Rgb([x as u8 * 30, y as u8 * 30, 7]));
+    let img =
+        ::image::RgbImage::from_fn(8, 8, |x, y| ::image::Rgb([x as u8 * 30, y as u8 * 30, 7]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, ::image::ImageFormat::Jpeg).unwrap();
     out.into_inner()
@@ -145,7 +148,11 @@ fn sniffer_and_header_readers_never_panic() {
     let mut o = ogg();
     let n = o.len();
     o[n - 8..].copy_from_slice(&(u64::MAX - 1).to_le_bytes());
-    assert_eq!(audio::ogg(&o, &o), None, "a granule past i64 is no duration");
+    assert_eq!(
+        audio::ogg(&o, &o),
+        None,
+        "a granule past i64 is no duration"
+    );
 }
 
 #[test]

@@ -101,8 +101,11 @@ impl SharedBody {
                 if self.read.load(Ordering::Relaxed) > max {
                     return false;
                 }
-                match tokio::time::timeout(DRAIN_IDLE, futures::future::poll_fn(|cx| self.poll_inner(cx)))
-                    .await
+                match tokio::time::timeout(
+                    DRAIN_IDLE,
+                    futures::future::poll_fn(|cx| self.poll_inner(cx)),
+                )
+                .await
                 {
                     Ok(Some(Ok(_))) => {}
                     Ok(None) => return true,
@@ -212,10 +215,8 @@ async fn accept(
                 let mut out =
                     tokio::fs::File::from_std(file.reopen().map_err(|_| ApiError::internal())?);
                 let mut size = 0u64;
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| multipart_error(e, &body))?
+                while let Some(chunk) =
+                    field.chunk().await.map_err(|e| multipart_error(e, &body))?
                 {
                     attachments::append(&mut out, &mut size, &chunk, max).await?;
                 }
