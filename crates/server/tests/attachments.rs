@@ -796,6 +796,22 @@ async fn racing_the_purge(db: Arc<TestDb>) {
     assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
     s.stop().await;
 
+    // An upload cut off between its file and its row (a crash): the purge finds the file.
+    let db = Arc::new(TestDb::create(kind).await.unwrap());
+    let s = TestServer::start(db).await;
+    let chats = s.running.as_ref().unwrap().state.chats.clone();
+    let chat = s.accepted_chat("b1").await;
+    for key in [
+        format!("files/{chat}/stray"),
+        format!("thumbs/{chat}/stray"),
+    ] {
+        chats.files.put_bytes(&key, b"x".to_vec()).await.unwrap();
+    }
+    s.put_booking("b1", "completed").await;
+    let dir = s._upload_dir.path();
+    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    s.stop().await;
+
     // Closed but kept (retention): the same, with `chat_closed`.
     let db = Arc::new(TestDb::create(kind).await.unwrap());
     let s = TestServer::start_with(db, &[("CHAT_RETENTION", "1h")]).await;
