@@ -126,6 +126,26 @@ impl Files {
         })
     }
 
+    /// Delete every file under `prefix` (a folder: `files/<chat>`). Catches files whose upload
+    /// never recorded them (a crash between writing a file and its row).
+    pub async fn delete_under(&self, prefix: &str) -> Result<(), object_store::Error> {
+        use futures::TryStreamExt;
+        let listed: Vec<_> = match self
+            .store
+            .list(Some(&ObjectPath::from(prefix)))
+            .try_collect()
+            .await
+        {
+            Ok(l) => l,
+            Err(object_store::Error::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for meta in listed {
+            self.delete(meta.location.as_ref()).await?;
+        }
+        Ok(())
+    }
+
     /// Delete a file; one that is already gone counts as deleted (a resumed purge).
     pub async fn delete(&self, key: &str) -> Result<(), object_store::Error> {
         match self.store.delete(&ObjectPath::from(key)).await {

@@ -680,9 +680,25 @@ async fn an_animation_is_refused_past_its_pixel_budget() {
     s.stop().await;
 }
 
+/// Every configured database backend (SQLite always).
+async fn each_backend<F, Fut>(body: F)
+where
+    F: Fn(Arc<TestDb>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for kind in Kind::ALL {
+        if let Some(db) = TestDb::create(kind).await {
+            body(Arc::new(db)).await;
+        }
+    }
+}
+
 #[tokio::test]
 async fn unsent_uploads_have_quotas_per_user_and_per_chat() {
-    let db = Arc::new(TestDb::create(Kind::Sqlite).await.unwrap());
+    each_backend(quotas).await;
+}
+
+async fn quotas(db: Arc<TestDb>) {
     let s = TestServer::start_with(
         db,
         &[
@@ -759,7 +775,12 @@ fn received_in(s: &TestServer, bytes: &[u8]) -> omw_chat::attachments::Received 
 
 #[tokio::test]
 async fn an_upload_racing_the_purge_leaves_nothing_behind() {
-    let s = server().await;
+    each_backend(racing_the_purge).await;
+}
+
+async fn racing_the_purge(db: Arc<TestDb>) {
+    let kind = db.kind;
+    let s = TestServer::start(db).await;
     let chats = s.running.as_ref().unwrap().state.chats.clone();
     let chat = s.accepted_chat("b1").await;
     let who = omw_domain::Principal {
@@ -786,8 +807,24 @@ async fn an_upload_racing_the_purge_leaves_nothing_behind() {
     assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
     s.stop().await;
 
+    // An upload cut off between its file and its row (a crash): the purge finds the file.
+    let db = Arc::new(TestDb::create(kind).await.unwrap());
+    let s = TestServer::start(db).await;
+    let chats = s.running.as_ref().unwrap().state.chats.clone();
+    let chat = s.accepted_chat("b1").await;
+    for key in [
+        format!("files/{chat}/stray"),
+        format!("thumbs/{chat}/stray"),
+    ] {
+        chats.files.put_bytes(&key, b"x".to_vec()).await.unwrap();
+    }
+    s.put_booking("b1", "completed").await;
+    let dir = s._upload_dir.path();
+    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    s.stop().await;
+
     // Closed but kept (retention): the same, with `chat_closed`.
-    let db = Arc::new(TestDb::create(Kind::Sqlite).await.unwrap());
+    let db = Arc::new(TestDb::create(kind).await.unwrap());
     let s = TestServer::start_with(db, &[("CHAT_RETENTION", "1h")]).await;
     let chats = s.running.as_ref().unwrap().state.chats.clone();
     let chat = s.accepted_chat("b1").await;

@@ -6,7 +6,7 @@ use omw_domain::{
     BookingStatus, BookingUpdate, ChatStatus, DomainError, MessageKind, NewMessage, Party, Role,
     Sender, SenderRole, time::now_millis,
 };
-use omw_storage::{NewAttachment, Page, Store, StoreError};
+use omw_storage::{Admission, NewAttachment, Page, Store, StoreError};
 use omw_testkit::TestDb;
 
 async fn store(db: &TestDb) -> Arc<dyn Store> {
@@ -529,6 +529,65 @@ async fn attachments_link_once(db: Arc<TestDb>) {
     assert_eq!(keys, vec!["files/a1".to_string(), "thumbs/a1".to_string()]);
 }
 
+async fn uploads_are_admitted_only_into_open_chats_within_quota(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let chat = accepted_chat(&*s, "b1").await;
+    let up = |id: &str, who: &str, size: i64| {
+        let mut a = attachment(id, &chat, who, "image/png");
+        a.size = size;
+        a
+    };
+    let admit = |a| s.admit_attachment(a, 1000, 1500);
+    assert_eq!(
+        admit(up("a1", "c1", 600)).await.unwrap(),
+        Admission::Inserted
+    );
+    assert_eq!(
+        admit(up("a2", "c1", 400)).await.unwrap(),
+        Admission::Inserted
+    );
+    assert_eq!(
+        admit(up("a3", "c1", 1)).await.unwrap(),
+        Admission::UserQuota { used: 1000 }
+    );
+    assert_eq!(
+        admit(up("a4", "w1", 500)).await.unwrap(),
+        Admission::Inserted
+    );
+    assert_eq!(
+        admit(up("a5", "w1", 1)).await.unwrap(),
+        Admission::ChatQuota { used: 1500 }
+    );
+    assert!(s.get_attachment("a3").await.unwrap().is_none());
+    assert_eq!(
+        s.unsent_upload_bytes("c1", &chat).await.unwrap(),
+        (1000, 1500)
+    );
+    assert_eq!(
+        s.unsent_upload_bytes("w1", "other").await.unwrap(),
+        (500, 0)
+    );
+    // Sent uploads no longer count.
+    let mut m = text(&chat, "c1", "k1", "cap");
+    m.kind = MessageKind::Image;
+    m.attachment_id = Some("a1".into());
+    send(&*s, m).await.unwrap();
+    assert_eq!(
+        s.unsent_upload_bytes("c1", &chat).await.unwrap(),
+        (400, 900)
+    );
+    s.apply_booking("b1", update(BookingStatus::Completed), 1000, 5000)
+        .await
+        .unwrap();
+    assert_eq!(
+        admit(up("a6", "c1", 1)).await.unwrap(),
+        Admission::ChatClosed
+    );
+    s.purge_chat(&chat).await.unwrap();
+    assert_eq!(admit(up("a7", "c1", 1)).await.unwrap(), Admission::ChatGone);
+    assert!(s.chat_file_keys(&chat).await.unwrap().is_empty());
+}
+
 async fn retention_survives_a_restart(db: Arc<TestDb>) {
     let chat = {
         let s = store(&db).await;
@@ -628,5 +687,6 @@ omw_testkit::each_backend!(
     read_marks,
     attachments_link_once,
     retention_survives_a_restart,
+    uploads_are_admitted_only_into_open_chats_within_quota,
     unknown_chat_is_not_found,
 );

@@ -1,67 +1,90 @@
 //! Reading a voice note's duration where the container says it cheaply (WAV, Ogg).
+//!
+//! The parsers work on byte slices (the file's head, and for Ogg its tail) and never panic,
+//! whatever the bytes: they are fed attacker-controlled files.
 
 use std::{
     io::{Read, Seek, SeekFrom},
     path::Path,
 };
 
+const WAV_HEAD: usize = 4096;
+const OGG_HEAD: usize = 512;
+const OGG_TAIL: u64 = 64 * 1024;
+
 pub fn duration_ms(path: &Path, mime: &str) -> Option<i64> {
     let mut f = std::fs::File::open(path).ok()?;
     match mime {
-        "audio/wav" => wav(&mut f),
-        "audio/ogg" => ogg(&mut f),
+        "audio/wav" => wav(&read_head(&mut f, WAV_HEAD)?),
+        "audio/ogg" => {
+            let head = read_head(&mut f, OGG_HEAD)?;
+            let len = f.seek(SeekFrom::End(0)).ok()?;
+            let tail_len = len.min(OGG_TAIL);
+            f.seek(SeekFrom::Start(len - tail_len)).ok()?;
+            let mut tail = Vec::new();
+            f.take(tail_len).read_to_end(&mut tail).ok()?;
+            ogg(&head, &tail)
+        }
         _ => None,
     }
 }
 
-fn wav(f: &mut std::fs::File) -> Option<i64> {
-    let mut head = vec![0u8; 4096];
-    let n = f.read(&mut head).ok()?;
-    head.truncate(n);
-    let mut pos = 12;
+fn read_head(f: &mut std::fs::File, n: usize) -> Option<Vec<u8>> {
+    let mut head = Vec::with_capacity(n);
+    f.take(n as u64).read_to_end(&mut head).ok()?;
+    Some(head)
+}
+
+fn le_u32(b: &[u8], at: usize) -> Option<u64> {
+    Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?).into())
+}
+
+/// A WAV file's duration from its `fmt ` byte rate and its `data` chunk length.
+pub fn wav(head: &[u8]) -> Option<i64> {
+    let mut pos = 12usize;
     let mut byte_rate = None;
-    while pos + 8 <= head.len() {
-        let id = &head[pos..pos + 4];
-        let len = u32::from_le_bytes(head[pos + 4..pos + 8].try_into().ok()?) as u64;
-        if id == b"fmt " && pos + 20 <= head.len() {
-            byte_rate = Some(u32::from_le_bytes(head[pos + 16..pos + 20].try_into().ok()?) as u64);
+    while pos.checked_add(8)? <= head.len() {
+        let id = head.get(pos..pos + 4)?;
+        let len = le_u32(head, pos + 4)?;
+        if id == b"fmt " {
+            byte_rate = le_u32(head, pos + 16);
         } else if id == b"data" {
             let rate = byte_rate.filter(|r| *r > 0)?;
-            return i64::try_from(len * 1000 / rate).ok();
+            return i64::try_from(len.checked_mul(1000)? / rate).ok();
         }
-        pos += 8 + len as usize + (len as usize & 1);
+        let skip = usize::try_from(len + (len & 1)).ok()?;
+        pos = pos.checked_add(8)?.checked_add(skip)?;
     }
     None
 }
 
-fn ogg(f: &mut std::fs::File) -> Option<i64> {
-    let mut head = vec![0u8; 512];
-    let n = f.read(&mut head).ok()?;
-    head.truncate(n);
-    let (rate, pre_skip) = if let Some(i) = find(&head, b"OpusHead") {
+/// An Ogg (Opus or Vorbis) file's duration from the sample rate in its head and the granule
+/// position of the last page in its tail.
+pub fn ogg(head: &[u8], tail: &[u8]) -> Option<i64> {
+    let (rate, pre_skip) = if let Some(i) = find(head, b"OpusHead") {
         (
             48_000u64,
-            u16::from_le_bytes(head.get(i + 10..i + 12)?.try_into().ok()?) as u64,
+            u64::from(u16::from_le_bytes(
+                head.get(i.checked_add(10)?..i.checked_add(12)?)?
+                    .try_into()
+                    .ok()?,
+            )),
         )
-    } else if let Some(i) = find(&head, b"\x01vorbis") {
-        (
-            u32::from_le_bytes(head.get(i + 12..i + 16)?.try_into().ok()?) as u64,
-            0,
-        )
+    } else if let Some(i) = find(head, b"\x01vorbis") {
+        (le_u32(head, i.checked_add(12)?)?, 0)
     } else {
         return None;
     };
-    let len = f.seek(SeekFrom::End(0)).ok()?;
-    let tail_len = len.min(64 * 1024);
-    f.seek(SeekFrom::Start(len - tail_len)).ok()?;
-    let mut tail = vec![0u8; tail_len as usize];
-    f.read_exact(&mut tail).ok()?;
     let last = tail.windows(4).rposition(|w| w == b"OggS")?;
-    let granule = u64::from_le_bytes(tail.get(last + 6..last + 14)?.try_into().ok()?);
+    let granule = u64::from_le_bytes(
+        tail.get(last.checked_add(6)?..last.checked_add(14)?)?
+            .try_into()
+            .ok()?,
+    );
     if rate == 0 || granule == u64::MAX {
         return None;
     }
-    i64::try_from(granule.saturating_sub(pre_skip) * 1000 / rate).ok()
+    i64::try_from(granule.saturating_sub(pre_skip).checked_mul(1000)? / rate).ok()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

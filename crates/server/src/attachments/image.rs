@@ -40,8 +40,18 @@ fn unreadable(e: impl std::fmt::Display) -> Refusal {
 
 /// An image's size from its header, refused past the side and pixel limits.
 pub fn probe(path: &Path) -> Result<(u32, u32), Refusal> {
-    let (w, h) = ImageReader::open(path)
-        .map_err(unreadable)?
+    dimensions(ImageReader::open(path).map_err(unreadable)?)
+}
+
+/// [`probe`] on bytes in memory (the same checks; never panics, whatever the bytes).
+pub fn probe_bytes(bytes: &[u8]) -> Result<(u32, u32), Refusal> {
+    dimensions(ImageReader::new(std::io::Cursor::new(bytes)))
+}
+
+fn dimensions<R: std::io::BufRead + std::io::Seek>(
+    reader: ImageReader<R>,
+) -> Result<(u32, u32), Refusal> {
+    let (w, h) = reader
         .with_guessed_format()
         .map_err(unreadable)?
         .into_dimensions()

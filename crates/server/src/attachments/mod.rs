@@ -5,6 +5,8 @@ pub mod audio;
 pub mod gate;
 pub mod image;
 pub mod name;
+#[cfg(test)]
+mod robustness;
 pub mod sniff;
 
 use std::path::Path;

@@ -63,7 +63,9 @@ pub async fn classify(path: &Path) -> Result<Kind, ApiError> {
     Err(unsupported("this type of file"))
 }
 
-fn by_magic(head: &[u8]) -> Option<Result<Kind, ApiError>> {
+/// The type named by a file's first bytes, if they name one (allowed or refused). Never
+/// panics, whatever the bytes.
+pub fn by_magic(head: &[u8]) -> Option<Result<Kind, ApiError>> {
     let t = infer::get(head)?;
     let kind = match t.mime_type() {
         "image/jpeg" => Kind::Image(ImageFormat::Jpeg),

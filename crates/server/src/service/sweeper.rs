@@ -29,14 +29,23 @@ impl ChatService {
     /// Delete one chat: its files, then its rows (which also dequeues it). Every node forgets
     /// it, so none keeps answering for it from its cache.
     pub async fn purge_chat(&self, chat_id: &str) -> Result<(), ApiError> {
+        let failed = |key: &str, e: object_store::Error| {
+            tracing::warn!(chat_id, key, error = %e, "file delete failed");
+            ApiError::new(
+                crate::error::ErrorCode::Unavailable,
+                "file storage unavailable",
+            )
+        };
         for key in self.store.chat_file_keys(chat_id).await? {
-            self.files.delete(&key).await.map_err(|e| {
-                tracing::warn!(chat_id, key, error = %e, "file delete failed");
-                ApiError::new(
-                    crate::error::ErrorCode::Unavailable,
-                    "file storage unavailable",
-                )
-            })?;
+            self.files.delete(&key).await.map_err(|e| failed(&key, e))?;
+        }
+        // Files of the chat that no row names (an upload cut off between its file and its row).
+        for folder in ["files", "thumbs"] {
+            let prefix = format!("{folder}/{chat_id}");
+            self.files
+                .delete_under(&prefix)
+                .await
+                .map_err(|e| failed(&prefix, e))?;
         }
         self.store.purge_chat(chat_id).await?;
         self.refresh_cached(None, chat_id);
