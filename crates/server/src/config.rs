@@ -388,7 +388,10 @@ mod tests {
     fn a_short_jwt_secret_is_refused() {
         let short = "x".repeat(MIN_JWT_SECRET_BYTES - 1);
         let e = Config::load(
-            &[("JWT_SECRET", short.as_str()), ("PLATFORM_API_KEY", "0123456789abcdef")],
+            &[
+                ("JWT_SECRET", short.as_str()),
+                ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ],
             false,
         )
         .unwrap_err();
@@ -396,7 +399,10 @@ mod tests {
         assert!(e.to_string().contains("at least 32 bytes"), "{e}");
         let enough = "x".repeat(MIN_JWT_SECRET_BYTES);
         Config::load(
-            &[("JWT_SECRET", enough.as_str()), ("PLATFORM_API_KEY", "0123456789abcdef")],
+            &[
+                ("JWT_SECRET", enough.as_str()),
+                ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ],
             false,
         )
         .unwrap();
@@ -404,8 +410,14 @@ mod tests {
 
     #[test]
     fn server_limits_have_defaults_and_refuse_zero() {
-        let c = Config::load(&[("JWT_SECRET", SECRET), ("PLATFORM_API_KEY", "0123456789abcdef")], false)
-            .unwrap();
+        let c = Config::load(
+            &[
+                ("JWT_SECRET", SECRET),
+                ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ],
+            false,
+        )
+        .unwrap();
         assert_eq!(c.server.jwt_leeway, Duration::from_secs(30));
         assert_eq!(c.server.header_timeout, Duration::from_secs(10));
         for var in [

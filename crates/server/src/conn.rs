@@ -142,7 +142,8 @@ async fn connection(
     let activity = io.activity.clone();
     let body_timeout = limits.body_timeout;
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        let mut req = req.map(|b| Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, b)));
+        let mut req =
+            req.map(|b| Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, b)));
         // Who is connecting (per-IP socket caps, logs).
         req.extensions_mut().insert(ConnectInfo(peer));
         app.clone().oneshot(req)

@@ -263,7 +263,13 @@ async fn strangers_and_anonymous_users_get_nothing() {
     // Someone else's chat answers as a missing one (no existence oracle).
     assert_eq!((st, code(&b)), (StatusCode::NOT_FOUND, "not_found"));
     let (missing_st, missing) = s
-        .upload(Some(&stranger), "no-such-chat", "a.png", "image/png", samples::png())
+        .upload(
+            Some(&stranger),
+            "no-such-chat",
+            "a.png",
+            "image/png",
+            samples::png(),
+        )
         .await;
     assert_eq!((st, &b), (missing_st, &missing));
     let (_, b) = s

@@ -85,5 +85,8 @@ fn a_jwt_secret_shorter_than_32_bytes_stops_the_start() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("JWT_SECRET") && err.contains("32 bytes"), "{err}");
+    assert!(
+        err.contains("JWT_SECRET") && err.contains("32 bytes"),
+        "{err}"
+    );
 }

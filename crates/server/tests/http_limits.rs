@@ -22,11 +22,7 @@ use tokio::{
 const DEADLINE: Duration = Duration::from_secs(20);
 
 async fn server(extra: &[(&str, &str)]) -> TestServer {
-    TestServer::start_with(
-        Arc::new(TestDb::create(Kind::Sqlite).await.unwrap()),
-        extra,
-    )
-    .await
+    TestServer::start_with(Arc::new(TestDb::create(Kind::Sqlite).await.unwrap()), extra).await
 }
 
 async fn tcp(s: &TestServer) -> TcpStream {
@@ -61,7 +57,11 @@ async fn response(stream: &mut TcpStream) -> (u16, String) {
             .await
             .expect("a response in time")
             .unwrap();
-        assert!(n > 0, "closed before a response: {:?}", String::from_utf8_lossy(&got));
+        assert!(
+            n > 0,
+            "closed before a response: {:?}",
+            String::from_utf8_lossy(&got)
+        );
         got.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&got).to_string();
         if let Some(end) = text.find("\r\n\r\n") {
@@ -211,8 +211,8 @@ async fn errors_made_by_the_framework_have_the_spec_shape() {
     let token = s.token("c1", Role::Customer);
     let http = &s.http;
     let spec = |status: StatusCode, body: &str, want: (StatusCode, &str), what: &str| {
-        let v: Value = serde_json::from_str(body)
-            .unwrap_or_else(|_| panic!("{what}: not JSON: {body:?}"));
+        let v: Value =
+            serde_json::from_str(body).unwrap_or_else(|_| panic!("{what}: not JSON: {body:?}"));
         assert_eq!((status, code(&v)), want, "{what}: {body}");
         assert!(v["error"]["message"].is_string(), "{what}: {body}");
     };
@@ -223,7 +223,8 @@ async fn errors_made_by_the_framework_have_the_spec_shape() {
             "invalid UTF-8 in a path",
         ),
         (
-            http.get(s.url("/api/v1/attachments/%FF%FE")).bearer_auth(&token),
+            http.get(s.url("/api/v1/attachments/%FF%FE"))
+                .bearer_auth(&token),
             (StatusCode::BAD_REQUEST, "invalid_payload"),
             "invalid UTF-8 in an attachment path",
         ),

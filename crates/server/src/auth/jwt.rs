@@ -265,7 +265,10 @@ mod tests {
         // 60 s ago: beyond it.
         assert_eq!(refused(&v, json!({ "exp": now() - 60 })), "token expired");
         let strict = verifier(&[("JWT_LEEWAY", "0")]);
-        assert_eq!(refused(&strict, json!({ "exp": now() - 5 })), "token expired");
+        assert_eq!(
+            refused(&strict, json!({ "exp": now() - 5 })),
+            "token expired"
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use socketioxide::{extract::TryData, handler::ConnectHandler};
 
 use super::{
-    Realtime, caps::Over, SocketIo, SocketRef, events, principal_room, root, session::Session, user_room,
+    Realtime, SocketIo, SocketRef, caps::Over, events, principal_room, root, session::Session,
+    user_room,
 };
 use crate::cluster::Bus;
 use crate::{auth::platform::bearer, error::ErrorCode, service::limits::user_key};
