@@ -417,7 +417,8 @@ pub struct ServerLimits {
     pub max_connections: usize,
     /// `MAX_SOCKETS_PER_USER`: Socket.IO connections of one user on this node.
     pub max_sockets_per_user: usize,
-    /// `MAX_SOCKETS_PER_IP`: Socket.IO connections from one IP address on this node.
+    /// `MAX_SOCKETS_PER_IP`: Socket.IO connections from one IP address on this node (`0`, the
+    /// default: no cap).
     pub max_sockets_per_ip: usize,
     /// `JWT_LEEWAY`: clock skew allowed on `exp` and `nbf`.
     pub jwt_leeway: Duration,
@@ -434,7 +435,11 @@ impl ServerLimits {
             idle_timeout: positive_duration(env, "HTTP_IDLE_TIMEOUT", Duration::from_secs(60))?,
             max_connections: positive(env, "MAX_CONNECTIONS", 20_000)?,
             max_sockets_per_user: positive(env, "MAX_SOCKETS_PER_USER", 10)?,
-            max_sockets_per_ip: positive(env, "MAX_SOCKETS_PER_IP", 1_000)?,
+            // Off by default: behind a proxy or load balancer every client has its address.
+            max_sockets_per_ip: match parse_num(env, "MAX_SOCKETS_PER_IP", 0usize)? {
+                0 => usize::MAX,
+                n => n,
+            },
             jwt_leeway: duration(env, "JWT_LEEWAY", Duration::from_secs(30))?,
             shutdown_grace: duration(env, "SHUTDOWN_GRACE", Duration::ZERO)?,
         })
@@ -486,7 +491,6 @@ mod tests {
         for var in [
             "MAX_CONNECTIONS",
             "MAX_SOCKETS_PER_USER",
-            "MAX_SOCKETS_PER_IP",
             "HTTP_HEADER_TIMEOUT",
             "HTTP_BODY_TIMEOUT",
             "HTTP_IDLE_TIMEOUT",

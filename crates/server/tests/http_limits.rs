@@ -289,6 +289,14 @@ async fn errors_made_by_the_framework_have_the_spec_shape() {
             "a positional array for read",
         ),
         (
+            http.put(s.url("/api/v1/platform/bookings/b-positional"))
+                .bearer_auth(common::PLATFORM_KEY)
+                .header("content-type", "application/json")
+                .body(r#"{"customer":["c1","Alice"],"worker":null,"status":"requested"}"#),
+            (StatusCode::BAD_REQUEST, "invalid_payload"),
+            "a positional array nested in a platform body",
+        ),
+        (
             http.get(s.url(&format!("/api/v1/chats/{chat}/messages?limit=ten")))
                 .bearer_auth(&token),
             (StatusCode::BAD_REQUEST, "invalid_payload"),

@@ -8,7 +8,10 @@ use axum::{
 use omw_domain::{Booking, BookingStatus, BookingUpdate, Chat, Party};
 use serde::{Deserialize, Serialize};
 
-use super::{JsonBody, extract::Platform};
+use super::{
+    JsonBody,
+    extract::{Platform, nested_object},
+};
 use crate::{error::ApiError, state::AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -20,8 +23,9 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize)]
 pub struct BookingBody {
+    #[serde(deserialize_with = "nested_object")]
     customer: Party,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nested_object")]
     worker: Option<Party>,
     status: String,
 }
