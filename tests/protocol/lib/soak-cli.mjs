@@ -3,7 +3,7 @@
 import { soak } from './soak.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 100);
-const perRound = Number(process.env.PER_ROUND ?? 300);
+const perRound = Number(process.env.PER_ROUND ?? 1000);
 const db = process.env.DATABASE ?? 'sqlite';
 const result = await soak({
   rounds,

@@ -23,7 +23,7 @@ async function historyAfter(socket, chat_id, after) {
  * choice (a fresh SQLite file, or OMW_TEST_DATABASE_URL). Returns the figures; `problems`
  * lists every violation (empty when all held).
  */
-export async function soak({ rounds, perRound = 300, databaseUrl, log = () => {} }) {
+export async function soak({ rounds, perRound = 1000, databaseUrl, log = () => {} }) {
   const started = Date.now();
   const totals = { rounds: 0, sent: 0, acked: 0, ackedBeforeKill: 0, midStream: 0, lost: 0, duplicated: 0, gaps: 0, resent: 0 };
   const problems = [];
@@ -47,9 +47,9 @@ export async function soak({ rounds, perRound = 300, databaseUrl, log = () => {}
         s.timeout(15000).emitWithAck('send_message', text(chat_id, `r${round} m${i}`, id))
           .then((r) => { if (r.ok) acked.set(id, r.message); })
           .catch(() => {}));
-      // Kill somewhere in the first half of the acks: they come back in whole batches, so a
-      // later threshold often finds the stream already finished.
-      const killAfter = 1 + Math.floor(Math.random() * (perRound / 2));
+      // Kill somewhere in the first quarter of the acks: they come back in whole batches, so a
+      // later threshold often finds the stream finished by the time the signal lands.
+      const killAfter = 1 + Math.floor(Math.random() * (perRound / 4));
       const deadline = Date.now() + 30000;
       while (acked.size < killAfter && Date.now() < deadline) await sleep(1);
       await server.kill();
