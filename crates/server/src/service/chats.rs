@@ -121,7 +121,15 @@ impl ChatService {
     ) -> Result<MessagePage, ApiError> {
         let (page, limit) = q.parse()?;
         self.member_chat(who, chat_id).await?;
-        Ok(self.store.load_messages(chat_id, page, limit).await?)
+        let found = self.store.load_messages(chat_id, page, limit).await?;
+        // An empty page may mean the chat was deleted after the cached copy was taken (by the
+        // sweeper here, between its commit and its eviction, or on another node): ask the
+        // database, so a deleted chat is `not_found`, never an empty history.
+        if found.messages.is_empty() && self.store.get_chat(chat_id).await?.is_none() {
+            self.cache.invalidate(chat_id);
+            return Err(ApiError::not_found("chat not found"));
+        }
+        Ok(found)
     }
 
     /// Validate, authorize and store a message; resolves once it is durable.
