@@ -29,7 +29,7 @@ test('refused uploads reach fetch as their SPEC error, not as a reset connection
   const small = Buffer.alloc(100, 'a');
   const cases = [
     ['anonymous, 100 bytes', null, small, 401, 'unauthorized'],
-    ['outsider, 100 bytes', outsider, small, 403, 'forbidden'],
+    ['outsider, 100 bytes', outsider, small, 404, 'not_found'],
     ['just over the limit', b.customerToken, Buffer.alloc(MAX_UPLOAD + 1, 'a'), 413, 'payload_too_large'],
     ['three times the limit', b.customerToken, Buffer.alloc(3 * MAX_UPLOAD, 'a'), 413, 'payload_too_large'],
     ['anonymous, three times the limit', null, Buffer.alloc(3 * MAX_UPLOAD, 'a'), 401, 'unauthorized'],
