@@ -63,6 +63,26 @@ macro_rules! impl_sql_store {
         }
 
         impl $store {
+            async fn insert_attachment_in(&self, tx: &mut Tx, a: &NewAttachment) -> Result<(), StoreError> {
+                sqlx::query(self.q.insert_attachment.clone())
+                    .bind(&a.id)
+                    .bind(&a.chat_id)
+                    .bind(&a.uploader_id)
+                    .bind(&a.name)
+                    .bind(&a.mime)
+                    .bind(a.size)
+                    .bind(&a.storage_key)
+                    .bind(&a.thumb_key)
+                    .bind(a.width)
+                    .bind(a.height)
+                    .bind(a.duration_ms)
+                    .bind(Option::<String>::None)
+                    .bind(a.created_at)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
             async fn lock_chat(&self, tx: &mut Tx, chat_id: &str) -> Result<Option<ChatCursor>, StoreError> {
                 let row = sqlx::query_as::<_, ChatLockRow>(self.q.lock_chat.clone())
                     .bind(chat_id)
@@ -701,22 +721,9 @@ macro_rules! impl_sql_store {
             }
 
             async fn insert_attachment(&self, a: NewAttachment) -> Result<(), StoreError> {
-                sqlx::query(self.q.insert_attachment.clone())
-                    .bind(&a.id)
-                    .bind(&a.chat_id)
-                    .bind(&a.uploader_id)
-                    .bind(&a.name)
-                    .bind(&a.mime)
-                    .bind(a.size)
-                    .bind(&a.storage_key)
-                    .bind(&a.thumb_key)
-                    .bind(a.width)
-                    .bind(a.height)
-                    .bind(a.duration_ms)
-                    .bind(Option::<String>::None)
-                    .bind(a.created_at)
-                    .execute(self.writer())
-                    .await?;
+                let mut tx = self.begin_write().await?;
+                self.insert_attachment_in(&mut tx, &a).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -747,22 +754,7 @@ macro_rules! impl_sql_store {
                     let _ = tx.rollback().await;
                     return Ok(refused);
                 }
-                sqlx::query(self.q.insert_attachment.clone())
-                    .bind(&a.id)
-                    .bind(&a.chat_id)
-                    .bind(&a.uploader_id)
-                    .bind(&a.name)
-                    .bind(&a.mime)
-                    .bind(a.size)
-                    .bind(&a.storage_key)
-                    .bind(&a.thumb_key)
-                    .bind(a.width)
-                    .bind(a.height)
-                    .bind(a.duration_ms)
-                    .bind(Option::<String>::None)
-                    .bind(a.created_at)
-                    .execute(&mut *tx)
-                    .await?;
+                self.insert_attachment_in(&mut tx, &a).await?;
                 tx.commit().await?;
                 Ok(Admission::Inserted)
             }
