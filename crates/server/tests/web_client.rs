@@ -37,6 +37,11 @@ fn serves_the_demo(bin: &Path, dist: &Path) {
     );
     assert_eq!(root.text(), index, "/ is the built index.html");
     assert_eq!(root.header("cache-control"), Some("no-cache"));
+    // Revalidation: an unchanged page is a 304.
+    let etag = root.header("etag").expect("an ETag on index.html");
+    let again = process::get_with(server.addr, "/", &[("If-None-Match", etag)]);
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
 
     // A hashed bundle the page loads.
     let asset = index

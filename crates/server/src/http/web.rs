@@ -2,7 +2,8 @@
 //! `WEB_DIR` when that is set.
 //!
 //! - Vite's hashed files under `/assets/` never change: cached for a year, `immutable`.
-//! - `index.html` (and everything else) is revalidated: `no-cache`.
+//! - `index.html` (and everything else) is revalidated: `no-cache`, with an `ETag` (the
+//!   embedded files' SHA-256) so an unchanged page is a `304`.
 //! - An unknown `GET` path is a client-side route (`/customer`, `/worker`): `index.html`.
 //!   Never for the APIs (`/api/…`, `/demo/api/…`, `/socket.io/…`), which keep their JSON 404,
 //!   nor for a missing file under `/assets/` (a stale page asking for an old bundle must not
@@ -51,9 +52,9 @@ pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
     }
     let mut res = match &state.config.web_dir {
         Some(dir) => from_disk(dir, req).await,
-        None => from_binary(&path),
+        None => from_binary(&path, req.headers().get(header::IF_NONE_MATCH)),
     };
-    if res.status().is_success() {
+    if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
         let cache = if path.starts_with("/assets/") {
             IMMUTABLE
         } else {
@@ -75,7 +76,7 @@ async fn from_disk(dir: &std::path::Path, req: Request) -> Response {
     }
 }
 
-fn from_binary(path: &str) -> Response {
+fn from_binary(path: &str, if_none_match: Option<&HeaderValue>) -> Response {
     let name = match path.trim_start_matches('/') {
         "" => "index.html",
         name => name,
@@ -98,12 +99,26 @@ fn from_binary(path: &str) -> Response {
             }
         },
     };
-    let mime = file.metadata.mimetype();
-    let mut res = Response::new(Body::from(file.data.into_owned()));
-    if let Ok(ct) = HeaderValue::from_str(mime) {
-        res.headers_mut().insert(header::CONTENT_TYPE, ct);
-    }
-    *res.status_mut() = StatusCode::OK;
+    let hash: String = file.metadata.sha256_hash()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let etag = HeaderValue::from_str(&format!("\"{hash}\"")).expect("hex is a valid header");
+    let fresh = if_none_match
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut res = if fresh {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        res
+    } else {
+        let mut res = Response::new(Body::from(file.data.into_owned()));
+        if let Ok(ct) = HeaderValue::from_str(file.metadata.mimetype()) {
+            res.headers_mut().insert(header::CONTENT_TYPE, ct);
+        }
+        res
+    };
+    res.headers_mut().insert(header::ETAG, etag);
     res
 }
 
