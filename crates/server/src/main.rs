@@ -106,6 +106,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ),
                 "omw-chat starting"
             );
+            if demo && config.web_dir.is_none() && !omw_chat::http::web::embedded() {
+                tracing::warn!(
+                    "this binary was built without the web client: the demo answers 503 at /; \
+                     set WEB_DIR to a built web/dist"
+                );
+            }
             let running = omw_chat::server::start(config, true).await?;
             // A stable line for people and for tools that start the server on port 0.
             println!("omw-chat listening on http://{}", running.addr);
