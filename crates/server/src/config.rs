@@ -95,8 +95,11 @@ pub struct Config {
     /// Largest Socket.IO / Engine.IO message accepted, in bytes.
     pub max_socket_payload: u64,
     pub demo: bool,
-    /// Folder with the built web client, served at `/` (the demo).
+    /// `WEB_DIR`: a folder with a built web client served at `/` in demo mode instead of the
+    /// one embedded in the binary.
     pub web_dir: Option<PathBuf>,
+    /// `LOG_FORMAT`: text for people, JSON lines for log collectors.
+    pub log_format: LogFormat,
     /// HTTP timeouts, connection caps and the JWT clock leeway (see [`ServerLimits`]).
     pub server: ServerLimits,
 }
@@ -108,6 +111,35 @@ pub struct TestHooks {
     pub join_delay: Duration,
     /// The writer: before broadcasting each written batch.
     pub announce_delay: Duration,
+}
+
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, with the fields of the event and of its spans.
+    Json,
+}
+
+impl LogFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// `LOG_FORMAT`: `text` (default) or `json`.
+pub fn log_format(env: &dyn Env) -> Result<LogFormat, ConfigError> {
+    match env.get("LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(LogFormat::Text),
+        Some(v) if v == "text" => Ok(LogFormat::Text),
+        Some(v) if v == "json" => Ok(LogFormat::Json),
+        Some(v) => Err(bad("LOG_FORMAT", format!("text or json, not {v:?}"))),
+    }
 }
 
 /// Reads variables; a trait so tests can feed a map instead of the process environment.
@@ -389,15 +421,128 @@ impl Config {
             rate_limits,
             max_socket_payload: parse_num(env, "MAX_SOCKET_PAYLOAD_BYTES", 64 * 1024u64)?,
             demo,
-            // The demo serves the built web client; `./web/dist` from the repository root.
-            web_dir: env
-                .get("WEB_DIR")
-                .map(PathBuf::from)
-                .or_else(|| demo.then(|| PathBuf::from("web/dist"))),
+            // The demo serves the web client embedded in the binary unless this names another.
+            web_dir: env.get("WEB_DIR").map(PathBuf::from),
+            log_format: log_format(env)?,
             server: ServerLimits::load(env)?,
         })
     }
 }
+
+// ---- The effective configuration, for `omw-chat check-config` --------------------------------
+
+/// What a secret prints as.
+const REDACTED: &str = "***";
+
+fn human(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+impl Config {
+    /// Every setting as `(NAME, value)`, in the order of the README's configuration table,
+    /// secrets redacted: `JWT_SECRET` and `PLATFORM_API_KEY` as `***`, passwords inside
+    /// `DATABASE_URL` / `REDIS_URL` / `STORAGE_URL` masked; the AWS credentials are not listed.
+    /// `env` supplies the variables read elsewhere (`RUST_LOG`).
+    pub fn effective(&self, env: &dyn Env) -> Vec<(&'static str, String)> {
+        use crate::server::redact;
+        let or_unset = |v: Option<String>| v.unwrap_or_default();
+        let (secret, key_file) = match &self.jwt_key {
+            JwtKey::Secret(_) => (REDACTED.to_string(), String::new()),
+            JwtKey::PublicKeyPem(_) => (String::new(), or_unset(env.get("JWT_PUBLIC_KEY_FILE"))),
+        };
+        let s = &self.server;
+        vec![
+            ("PORT", self.port.to_string()),
+            ("HOST", self.host.to_string()),
+            ("SOCKET_CORS_ORIGIN", self.cors_origins.join(",")),
+            ("JWT_SECRET", secret),
+            ("JWT_PUBLIC_KEY_FILE", key_file),
+            ("JWT_ISSUER", or_unset(self.jwt_issuer.clone())),
+            ("JWT_AUDIENCE", or_unset(self.jwt_audience.clone())),
+            ("JWT_LEEWAY", human(s.jwt_leeway)),
+            ("DATABASE_URL", redact(&self.database_url)),
+            ("DB_MAX_CONNECTIONS", self.db_max_connections.to_string()),
+            ("REDIS_URL", or_unset(self.redis_url.as_deref().map(redact))),
+            ("REDIS_PREFIX", self.redis_prefix.clone()),
+            ("UPLOAD_DIR", self.upload_dir.display().to_string()),
+            (
+                "STORAGE_URL",
+                or_unset(self.storage_url.as_deref().map(redact)),
+            ),
+            ("MAX_UPLOAD_BYTES", self.max_upload_bytes.to_string()),
+            (
+                "UPLOAD_QUOTA_USER_BYTES",
+                self.uploads.quota_user_bytes.to_string(),
+            ),
+            (
+                "UPLOAD_QUOTA_CHAT_BYTES",
+                self.uploads.quota_chat_bytes.to_string(),
+            ),
+            ("MAX_GIF_PIXELS", self.uploads.max_gif_pixels.to_string()),
+            (
+                "MAX_CONCURRENT_DECODES",
+                self.uploads.concurrent_decodes.to_string(),
+            ),
+            (
+                "DECODE_MEMORY_BYTES",
+                self.uploads.decode_memory_bytes.to_string(),
+            ),
+            ("DECODE_WAIT", human(self.uploads.decode_wait)),
+            ("CHAT_RETENTION", human(self.chat_retention)),
+            ("PURGE_RETRY_BACKOFF", human(self.purge_retry_backoff)),
+            ("PURGE_RETRY_MAX", human(self.purge_retry_max)),
+            ("PLATFORM_API_KEY", REDACTED.to_string()),
+            ("RATE_LIMIT_MESSAGES", self.rate_limits.messages.to_string()),
+            ("RATE_LIMIT_WINDOW", human(self.rate_limits.messages_window)),
+            ("RATE_LIMIT_EVENTS", self.rate_limits.events.to_string()),
+            (
+                "RATE_LIMIT_EVENTS_WINDOW",
+                human(self.rate_limits.events_window),
+            ),
+            (
+                "MAX_SOCKET_PAYLOAD_BYTES",
+                self.max_socket_payload.to_string(),
+            ),
+            ("HTTP_HEADER_TIMEOUT", human(s.header_timeout)),
+            ("HTTP_BODY_TIMEOUT", human(s.body_timeout)),
+            ("HTTP_IDLE_TIMEOUT", human(s.idle_timeout)),
+            ("MAX_CONNECTIONS", s.max_connections.to_string()),
+            ("MAX_SOCKETS_PER_USER", s.max_sockets_per_user.to_string()),
+            (
+                "MAX_SOCKETS_PER_IP",
+                match s.max_sockets_per_ip {
+                    usize::MAX => 0,
+                    n => n,
+                }
+                .to_string(),
+            ),
+            ("SHUTDOWN_GRACE", human(s.shutdown_grace)),
+            (
+                "WEB_DIR",
+                self.web_dir
+                    .as_ref()
+                    .map_or_else(String::new, |d| d.display().to_string()),
+            ),
+            ("LOG_FORMAT", self.log_format.as_str().to_string()),
+            (
+                "RUST_LOG",
+                env.get("RUST_LOG")
+                    .unwrap_or_else(|| DEFAULT_LOG_FILTER.to_string()),
+            ),
+            (
+                "OMW_TEST_JOIN_DELAY_MS",
+                self.test_hooks.join_delay.as_millis().to_string(),
+            ),
+            (
+                "OMW_TEST_ANNOUNCE_DELAY_MS",
+                self.test_hooks.announce_delay.as_millis().to_string(),
+            ),
+        ]
+    }
+}
+
+/// The log filter when `RUST_LOG` is unset.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn";
 
 // ---- HTTP server: timeouts, connection caps, JWT leeway --------------------------------------
 
@@ -645,6 +790,56 @@ mod tests {
             ("DECODE_WAIT", "a while"),
         ];
         assert_eq!(Config::load(&env, false).unwrap_err().var, "DECODE_WAIT");
+    }
+
+    #[test]
+    fn log_format_is_text_or_json() {
+        let base = [
+            ("JWT_SECRET", SECRET),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ("LOG_FORMAT", "JSON"),
+        ];
+        assert_eq!(
+            Config::load(&base, false).unwrap().log_format,
+            LogFormat::Json
+        );
+        let base = [
+            ("JWT_SECRET", SECRET),
+            ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ("LOG_FORMAT", "xml"),
+        ];
+        assert_eq!(Config::load(&base, false).unwrap_err().var, "LOG_FORMAT");
+        let c = Config::load(&[("X", "y")], true).unwrap();
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.web_dir, None, "the demo serves the embedded web client");
+    }
+
+    #[test]
+    fn the_effective_configuration_hides_secrets() {
+        let env = [
+            ("JWT_SECRET", SECRET),
+            ("PLATFORM_API_KEY", "platform-key-0123456789"),
+            ("DATABASE_URL", "postgres://omw:db-pass-123@db:5432/omw"),
+            ("REDIS_URL", "redis://:redis-pass-456@cache:6379"),
+        ];
+        let c = Config::load(&env, false).unwrap();
+        let lines = c.effective(&env);
+        let text = format!("{lines:?}");
+        for secret in [
+            SECRET,
+            "platform-key-0123456789",
+            "db-pass-123",
+            "redis-pass-456",
+        ] {
+            assert!(!text.contains(secret), "{secret} printed: {text}");
+        }
+        let get = |name: &str| lines.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        assert_eq!(get("PORT"), "5001");
+        assert_eq!(get("JWT_SECRET"), "***");
+        assert_eq!(get("DATABASE_URL"), "postgres://omw:***@db:5432/omw");
+        assert_eq!(get("CHAT_RETENTION"), "0s");
+        assert_eq!(get("MAX_SOCKETS_PER_IP"), "0");
+        assert_eq!(lines.first().unwrap().0, "PORT");
     }
 
     #[test]

@@ -1,7 +1,10 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use omw_chat::{auth::jwt::JwtVerifier, config::Config};
+use omw_chat::{
+    auth::jwt::JwtVerifier,
+    config::{Config, LogFormat},
+};
 use omw_domain::Role;
 
 #[derive(Parser)]
@@ -26,6 +29,13 @@ enum Command {
     },
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Validate the environment as `serve` does and print the effective configuration, one
+    /// NAME=value line per setting, secrets redacted. Connects to nothing.
+    CheckConfig {
+        /// Check it as `serve --demo` would (no secrets needed).
+        #[arg(long)]
+        demo: bool,
+    },
     /// Print a JWT for a user, signed with JWT_SECRET (for operators and tests).
     Token {
         #[arg(long)]
@@ -48,13 +58,23 @@ fn parse_role(s: &str) -> Result<Role, String> {
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt()
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(omw_chat::config::DEFAULT_LOG_FILTER)
+    });
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Text => logs.init(),
+        // One object per line: timestamp, level, fields, and the current span and its parents
+        // with their fields (an HTTP request's method, path, status and latency).
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+    }
 }
 
 #[tokio::main]
@@ -74,7 +94,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo } => {
             let config = Config::from_env(demo)?;
-            init_tracing();
+            init_tracing(config.log_format);
             // The embedded default (an SQLite file under ./data) must work from an empty folder.
             ensure_sqlite_dir(&config.database_url);
             tracing::info!(
@@ -86,6 +106,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ),
                 "omw-chat starting"
             );
+            if demo && config.web_dir.is_none() && !omw_chat::http::web::embedded() {
+                tracing::warn!(
+                    "this binary was built without the web client: the demo answers 503 at /; \
+                     set WEB_DIR to a built web/dist"
+                );
+            }
             let running = omw_chat::server::start(config, true).await?;
             // A stable line for people and for tools that start the server on port 0.
             println!("omw-chat listening on http://{}", running.addr);
@@ -99,11 +125,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let url = omw_chat::config::database_url(&omw_chat::config::ProcessEnv)?;
-            init_tracing();
+            init_tracing(omw_chat::config::log_format(&omw_chat::config::ProcessEnv)?);
             ensure_sqlite_dir(&url);
             let store = omw_storage::open(&url, 1).await?;
             store.migrate().await?;
             println!("database is up to date ({})", store.backend().as_str());
+            Ok(())
+        }
+        Command::CheckConfig { demo } => {
+            let config = Config::from_env(demo)?;
+            for (name, value) in config.effective(&omw_chat::config::ProcessEnv) {
+                println!("{name}={value}");
+            }
             Ok(())
         }
         Command::Token {

@@ -8,6 +8,8 @@ mod extract;
 mod health;
 pub mod metrics;
 mod platform;
+mod trace;
+pub mod web;
 
 use axum::{
     Router,
@@ -66,18 +68,19 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(metrics::routes());
     if state.demo.is_some() {
-        app = app.merge(demo::routes());
-        if let Some(dir) = state.config.web_dir.clone() {
-            // The built web client; unknown paths get index.html (client-side routes).
-            let index = tower_http::services::ServeFile::new(dir.join("index.html"));
-            app = app.fallback_service(tower_http::services::ServeDir::new(dir).fallback(index));
-        }
-    }
-    if state.demo.is_none() {
+        // The web client (embedded, or WEB_DIR); unknown paths get index.html (client-side
+        // routes), API paths their JSON 404.
+        app = app.merge(demo::routes()).fallback_service(
+            axum::routing::any(web::serve)
+                .layer(CompressionLayer::new())
+                .with_state(state.clone()),
+        );
+    } else {
         app = app.fallback(|| async { ApiError::not_found("no such endpoint") });
     }
     app.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::map_response(spec_errors))
+        .layer(trace::layer())
         .with_state(state)
 }
 
