@@ -47,6 +47,16 @@ const metric = async (url, name) => {
   return line === undefined ? undefined : Number(line.split(' ').pop());
 };
 
+/** A redis-server of the test's own on `port` (so the test can stop and restart it). */
+async function ownRedis(port) {
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await eventually(() => new Promise((resolve) => {
+    const c = createConnection({ port, host: '127.0.0.1' }, () => { c.end(); resolve(true); });
+    c.on('error', () => resolve(false));
+  }), 'redis-server listening', 10000, 50);
+  return proc;
+}
+
 describe('two nodes, one database, Redis', { skip }, () => {
   test('customer on node A and worker on node B: messages, typing, receipts, presence', () => onTwoNodes({}, async ({ a, b }) => {
     const bk = await acceptedBooking(a.url);
@@ -192,14 +202,7 @@ describe('two nodes, one database, Redis', { skip }, () => {
 
   test('Redis stopped and restarted: acked messages kept, cross-node delivery resumes', async () => {
     const port = await freePort();
-    const startRedis = async () => {
-      const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-      await eventually(() => new Promise((resolve) => {
-        const c = createConnection({ port, host: '127.0.0.1' }, () => { c.end(); resolve(true); });
-        c.on('error', () => resolve(false));
-      }), 'redis-server listening', 10000, 50);
-      return proc;
-    };
+    const startRedis = () => ownRedis(port);
     let redis = await startRedis();
     const nodes = await twoNodes({ redisUrl: `redis://127.0.0.1:${port}`, env: { RATE_LIMIT_MESSAGES: '1000' } });
     try {
@@ -258,14 +261,7 @@ describe('two nodes, one database, Redis', { skip }, () => {
 
   test('a chat closed on node A while Redis is down is closed on node B once Redis is back', async () => {
     const port = await freePort();
-    const startRedis = async () => {
-      const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-      await eventually(() => new Promise((resolve) => {
-        const c = createConnection({ port, host: '127.0.0.1' }, () => { c.end(); resolve(true); });
-        c.on('error', () => resolve(false));
-      }), 'redis-server listening', 10000, 50);
-      return proc;
-    };
+    const startRedis = () => ownRedis(port);
     let redis = await startRedis();
     // Kept after closing, so node B's stale copy would still find the chat.
     const nodes = await twoNodes({ redisUrl: `redis://127.0.0.1:${port}`, env: { CHAT_RETENTION: '1h' } });
