@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import globals from 'globals';
+import formatjs from 'eslint-plugin-formatjs';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
@@ -33,6 +34,26 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // Every UI text goes through react-intl (web/README.md, "Languages"): no literal text in
+    // JSX children or in the props people read (labels, titles, placeholders, alt, aria-*);
+    // every message has an English default and valid ICU. The catalogs themselves are checked
+    // by scripts/check-i18n.mjs (`npm run lint` runs both).
+    files: ['src/**/*.tsx', 'packages/react/src/**/*.tsx'],
+    ignores: ['**/*.test.tsx'],
+    plugins: { formatjs },
+    rules: {
+      'formatjs/no-literal-string-in-jsx': [
+        'error',
+        { props: { include: [['*', '{label,title,placeholder,alt,helperText,badgeContent,aria-label,aria-description,aria-valuetext}']] } },
+      ],
+      'formatjs/enforce-default-message': ['error', 'literal'],
+      'formatjs/enforce-placeholders': 'error',
+      'formatjs/no-invalid-icu': 'error',
+      'formatjs/no-multiple-plurals': 'error',
+      'formatjs/no-offset': 'error',
     },
   },
   {

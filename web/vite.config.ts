@@ -34,6 +34,9 @@ export default defineConfig({
     setupFiles: ['./test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}', 'packages/*/src/**/*.test.{ts,tsx}'],
     restoreMocks: true,
+    // MUI and Emotion through Vite too, so that the components' Emotion (the right-to-left
+    // cache) and MUI's are one instance, as in a browser bundle (Node would load a second one).
+    server: { deps: { inline: [/@mui\//, /@emotion\//] } },
     // jsdom and user-event are slow on a busy machine; a test's deadline is not a speed check.
     testTimeout: 60_000,
   },

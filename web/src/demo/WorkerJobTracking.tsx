@@ -12,17 +12,19 @@ import DirectionsCarIcon from '@mui/icons-material/DirectionsCar';
 import PlayArrowIcon from '@mui/icons-material/PlayArrow';
 import DoneIcon from '@mui/icons-material/Done';
 import RestartAltIcon from '@mui/icons-material/RestartAlt';
-import { BOOKING_STATUS_LABEL, ChatDialog, ChatEnvProvider, statusText, useChatState } from '@omw-chat/react';
+import { FormattedMessage, useIntl } from 'react-intl';
+import { bookingStatusText, ChatDialog, ChatEnvProvider, errorText, statusText, useChatI18n, useChatState } from '@omw-chat/react';
+import { useDemoLocale } from '../i18n';
 import { counterpart, type BookingStatus } from '@omw-chat/client';
 import { demoApi } from './api';
 import { Layout } from './Layout';
 import { BookingTimeline, MessageButton } from './parts';
 import { useBookingChat, useDemoBooking, useDemoSession, type DemoSession } from './useDemo';
 
-const ACTIONS: Array<{ status: BookingStatus; label: string; from: BookingStatus; icon: ReactNode }> = [
-  { status: 'en_route', label: 'On my way', from: 'accepted', icon: <DirectionsCarIcon /> },
-  { status: 'in_progress', label: 'Start', from: 'en_route', icon: <PlayArrowIcon /> },
-  { status: 'completed', label: 'Complete', from: 'in_progress', icon: <DoneIcon /> },
+const ACTIONS: Array<{ status: BookingStatus; label: ReactNode; from: BookingStatus; icon: ReactNode }> = [
+  { status: 'en_route', label: <FormattedMessage id="demo.action.en_route" defaultMessage="On my way" />, from: 'accepted', icon: <DirectionsCarIcon /> },
+  { status: 'in_progress', label: <FormattedMessage id="demo.action.in_progress" defaultMessage="Start" />, from: 'en_route', icon: <PlayArrowIcon /> },
+  { status: 'completed', label: <FormattedMessage id="demo.action.completed" defaultMessage="Complete" />, from: 'in_progress', icon: <DoneIcon /> },
 ];
 
 function Job({ session }: { session: DemoSession }) {
@@ -34,20 +36,26 @@ function Job({ session }: { session: DemoSession }) {
   const booking = data?.booking;
   const customer = counterpart(chatState, client.me.id);
   const final = booking?.status === 'completed' || booking?.status === 'cancelled';
+  const intl = useIntl();
+  const i18n = useChatI18n();
   return (
     <>
-      {error && <Alert severity="error" sx={{ mb: 2 }}>{error}</Alert>}
+      {error && (
+        <Alert severity="error" sx={{ mb: 2 }}>
+          {errorText(intl, error)}
+        </Alert>
+      )}
       {!booking ? (
-        <CircularProgress aria-label="Loading job" />
+        <CircularProgress aria-label={intl.formatMessage({ id: 'demo.loading_job', defaultMessage: 'Loading job' })} />
       ) : (
         <Card data-testid="job-card">
           <CardContent sx={{ display: 'flex', flexDirection: 'column', gap: 2 }}>
             <Box>
               <Typography variant="overline" color="text.secondary">
-                Job {booking.id}
+                <FormattedMessage id="demo.job_id" defaultMessage="Job {id}" values={{ id: booking.id }} />
               </Typography>
               <Typography variant="h6" component="h2" data-testid="booking-status">
-                {BOOKING_STATUS_LABEL[booking.status]}
+                {bookingStatusText(intl, booking.status)}
               </Typography>
             </Box>
             <BookingTimeline status={booking.status} />
@@ -61,7 +69,15 @@ function Job({ session }: { session: DemoSession }) {
                   {booking.customer.name}
                 </Typography>
                 <Typography variant="body2" color="text.secondary">
-                  Customer{customer ? ` · ${statusText(customer.online, customer.last_seen)}` : ''}
+                  {customer ? (
+                    <FormattedMessage
+                      id="demo.customer_status"
+                      defaultMessage="Customer · {status}"
+                      values={{ status: statusText(i18n, customer.online, customer.last_seen) }}
+                    />
+                  ) : (
+                    <FormattedMessage id="demo.customer" defaultMessage="Customer" />
+                  )}
                 </Typography>
               </Box>
               {chatId && booking.status !== 'requested' && (
@@ -69,7 +85,7 @@ function Job({ session }: { session: DemoSession }) {
               )}
             </Box>
             <Divider />
-            <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }} role="group" aria-label="Job status actions">
+            <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }} role="group" aria-label={intl.formatMessage({ id: 'demo.actions_label', defaultMessage: 'Job status actions' })}>
               {ACTIONS.map((a) => (
                 <Button
                   key={a.status}
@@ -88,11 +104,11 @@ function Job({ session }: { session: DemoSession }) {
                 onClick={() => void run(() => demoApi.setStatus('cancelled'))}
                 data-testid="action-cancelled"
               >
-                Cancel job
+                <FormattedMessage id="demo.action.cancel" defaultMessage="Cancel job" />
               </Button>
               <Box sx={{ flex: 1 }} />
               <Button startIcon={<RestartAltIcon />} disabled={busy} onClick={() => void run(() => demoApi.reset())} data-testid="action-reset">
-                New demo booking
+                <FormattedMessage id="demo.action.reset" defaultMessage="New demo booking" />
               </Button>
             </Box>
           </CardContent>
@@ -106,12 +122,18 @@ function Job({ session }: { session: DemoSession }) {
 /** The worker's WorkerJobTracking page. */
 export function WorkerJobTracking() {
   const { session, error } = useDemoSession('worker');
+  const intl = useIntl();
+  const { locale } = useDemoLocale();
   return (
-    <Layout title="Job tracking" subtitle={session ? `Signed in as ${session.user.name}` : undefined}>
-      {error && <Alert severity="error">Could not sign in: {error}</Alert>}
-      {!session && !error && <CircularProgress aria-label="Signing in" />}
+    <Layout title={intl.formatMessage({ id: 'demo.worker.title', defaultMessage: 'Job tracking' })} subtitle={session ? intl.formatMessage({ id: 'demo.signed_in_as', defaultMessage: 'Signed in as {name}' }, { name: session.user.name }) : undefined}>
+      {error && (
+        <Alert severity="error">
+          <FormattedMessage id="demo.sign_in_failed" defaultMessage="Could not sign in: {reason}" values={{ reason: errorText(intl, error) }} />
+        </Alert>
+      )}
+      {!session && !error && <CircularProgress aria-label={intl.formatMessage({ id: 'demo.signing_in', defaultMessage: 'Signing in' })} />}
       {session && (
-        <ChatEnvProvider getToken={session.getToken}>
+        <ChatEnvProvider getToken={session.getToken} locale={locale}>
           <Job session={session} />
         </ChatEnvProvider>
       )}

@@ -1,4 +1,12 @@
-import type { BookingStatus, Chat, Party, User } from '@omw-chat/client';
+import type { ApiError, BookingStatus, Chat, Party, User } from '@omw-chat/client';
+
+/** A refused demo call: the server's `{ error: { code, message } }` (the page shows the code's text). */
+export class DemoApiError extends Error {
+  constructor(readonly error: Pick<ApiError, 'code' | 'message' | 'params'>) {
+    super(error.message);
+    this.name = 'DemoApiError';
+  }
+}
 
 export interface DemoBooking {
   booking: { id: string; customer: Party; worker: Party | null; status: BookingStatus } | null;
@@ -19,8 +27,10 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
     // not JSON
   }
   if (!res.ok) {
-    const msg = (parsed as { error?: { message?: string } } | null)?.error?.message ?? `${res.status} ${res.statusText}`;
-    throw new Error(msg);
+    const error = (parsed as { error?: ApiError } | null)?.error;
+    throw new DemoApiError(
+      error?.code ? error : { code: res.status >= 500 ? 'unavailable' : 'invalid_payload', message: `${res.status} ${res.statusText}` },
+    );
   }
   return parsed as T;
 }

@@ -7,7 +7,8 @@ import Stepper from '@mui/material/Stepper';
 import useMediaQuery from '@mui/material/useMediaQuery';
 import { useTheme } from '@mui/material/styles';
 import ChatIcon from '@mui/icons-material/ChatBubbleOutline';
-import { BOOKING_STATUS_LABEL, useChatState } from '@omw-chat/react';
+import { useIntl } from 'react-intl';
+import { bookingStatusText, useChatState } from '@omw-chat/react';
 import { unreadCount, type BookingStatus, type ChatClient } from '@omw-chat/client';
 
 const STEPS: BookingStatus[] = ['requested', 'accepted', 'en_route', 'in_progress', 'completed'];
@@ -15,20 +16,22 @@ const STEPS: BookingStatus[] = ['requested', 'accepted', 'en_route', 'in_progres
 export function BookingTimeline({ status }: { status: BookingStatus }) {
   const theme = useTheme();
   const phone = useMediaQuery(theme.breakpoints.down('sm'));
-  if (status === 'cancelled') return <Alert severity="warning">This booking was cancelled.</Alert>;
+  const intl = useIntl();
+  if (status === 'cancelled')
+    return <Alert severity="warning">{intl.formatMessage({ id: 'demo.booking.cancelled', defaultMessage: 'This booking was cancelled.' })}</Alert>;
   const active = STEPS.indexOf(status);
   return (
     <Stepper
       activeStep={status === 'completed' ? STEPS.length : active + 1}
       orientation={phone ? 'vertical' : 'horizontal'}
       alternativeLabel={!phone}
-      aria-label="Booking progress"
+      aria-label={intl.formatMessage({ id: 'demo.booking.progress', defaultMessage: 'Booking progress' })}
       data-testid="booking-timeline"
       data-status={status}
     >
       {STEPS.map((s, i) => (
         <Step key={s} completed={i <= active}>
-          <StepLabel>{BOOKING_STATUS_LABEL[s]}</StepLabel>
+          <StepLabel>{bookingStatusText(intl, s)}</StepLabel>
         </Step>
       ))}
     </Stepper>
@@ -39,6 +42,7 @@ export function BookingTimeline({ status }: { status: BookingStatus }) {
 export function MessageButton({ client, chatId, counterpartName, onClick }: { client: ChatClient; chatId: string; counterpartName: string; onClick: () => void }) {
   const c = useChatState(client, chatId);
   const unread = unreadCount(c, client.me.id);
+  const intl = useIntl();
   return (
     <Badge
       badgeContent={unread}
@@ -53,9 +57,15 @@ export function MessageButton({ client, chatId, counterpartName, onClick }: { cl
         onClick={onClick}
         data-testid="message-button"
         data-unread={unread}
-        aria-label={unread > 0 ? `Message ${counterpartName}, ${unread} unread` : `Message ${counterpartName}`}
+        aria-label={intl.formatMessage(
+          {
+            id: 'demo.message_button.label',
+            defaultMessage: '{unread, plural, =0 {Message {name}} one {Message {name}, # unread} other {Message {name}, # unread}}',
+          },
+          { name: counterpartName, unread },
+        )}
       >
-        Message
+        {intl.formatMessage({ id: 'demo.message_button', defaultMessage: 'Message' })}
       </Button>
     </Badge>
   );

@@ -1,6 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ChatClient, tokenExpiry, type User } from '@omw-chat/client';
+import { ChatClient, tokenExpiry, tokenLocale, type User } from '@omw-chat/client';
+import { errorOf } from '@omw-chat/react';
+import { useDemoLocale } from '../i18n';
 import { demoApi, type DemoBooking } from './api';
+
+/** An error of the demo's calls as its code (and params): the page words it in its language. */
+export type DemoError = ReturnType<typeof errorOf>;
 
 export interface DemoSession {
   client: ChatClient;
@@ -9,9 +14,10 @@ export interface DemoSession {
 }
 
 /** A demo token for the role and a connected ChatClient that refreshes it before expiry. */
-export function useDemoSession(role: 'customer' | 'worker'): { session: DemoSession | null; error: string | null } {
+export function useDemoSession(role: 'customer' | 'worker'): { session: DemoSession | null; error: DemoError | null } {
   const [session, setSession] = useState<DemoSession | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<DemoError | null>(null);
+  const { setTokenLocale } = useDemoLocale();
   useEffect(() => {
     let cancelled = false;
     let client: ChatClient | null = null;
@@ -24,17 +30,19 @@ export function useDemoSession(role: 'customer' | 'worker'): { session: DemoSess
         return token;
       };
       if (cancelled) return;
+      // The JWT claim `locale` chooses the language unless the switcher did (SPEC §9.5).
+      setTokenLocale(tokenLocale(token));
       client = new ChatClient({ user: first.user, getToken });
       client.connect();
       setSession({ client, user: first.user, getToken });
     })().catch((err: unknown) => {
-      if (!cancelled) setError(err instanceof Error ? err.message : String(err));
+      if (!cancelled) setError(errorOf(err));
     });
     return () => {
       cancelled = true;
       client?.close();
     };
-  }, [role]);
+  }, [role, setTokenLocale]);
   return { session, error };
 }
 
@@ -44,7 +52,7 @@ export function useDemoSession(role: 'customer' | 'worker'): { session: DemoSess
  */
 export function useDemoBooking(client: ChatClient | null) {
   const [data, setData] = useState<DemoBooking | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<DemoError | null>(null);
   const [busy, setBusy] = useState(false);
   const seq = useRef(0);
 
@@ -58,7 +66,7 @@ export function useDemoBooking(client: ChatClient | null) {
         }
       },
       (err: unknown) => {
-        if (mine === seq.current) setError(err instanceof Error ? err.message : String(err));
+        if (mine === seq.current) setError(errorOf(err));
       },
     );
   }, []);

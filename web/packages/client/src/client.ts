@@ -88,17 +88,31 @@ export function randomId(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** Seconds-since-epoch `exp` of a JWT, or null. */
-export function tokenExpiry(token: string): number | null {
+/** The claims of a JWT (not verified: the server does that), or null. */
+export function tokenClaims(token: string): Record<string, unknown> | null {
   try {
     const part = token.split('.')[1];
     if (!part) return null;
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
-    return typeof exp === 'number' ? exp : null;
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+    const json = new TextDecoder().decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)));
+    const claims: unknown = JSON.parse(json);
+    return claims && typeof claims === 'object' && !Array.isArray(claims) ? (claims as Record<string, unknown>) : null;
   } catch {
     return null;
   }
+}
+
+/** Seconds-since-epoch `exp` of a JWT, or null. */
+export function tokenExpiry(token: string): number | null {
+  const exp = tokenClaims(token)?.exp;
+  return typeof exp === 'number' ? exp : null;
+}
+
+/** The JWT claim `locale` (a BCP 47 tag such as `de` or `ar-EG`, SPEC §9.5), or null. */
+export function tokenLocale(token: string): string | null {
+  const locale = tokenClaims(token)?.locale;
+  return typeof locale === 'string' && locale.trim() ? locale.trim() : null;
 }
 
 const defaultFactory: SocketFactory = (url, auth) => {

@@ -23,10 +23,40 @@ export type ErrorCode =
   | 'disconnected'
   | 'network';
 
+/** Values an error or a system message carries for its translation (SPEC §9.5). */
+export type I18nParams = Record<string, string | number | boolean | null>;
+
 export interface ApiError {
   code: ErrorCode;
+  /** English text for logs and old clients; a UI translates `code` (+ `params`), never this. */
   message: string;
   retry_after_ms?: number;
+  /** Optional details for the translation (SPEC §9.5), e.g. `{ max_bytes }`. */
+  params?: I18nParams;
+}
+
+/**
+ * The codes of the system messages the server writes into a chat (SPEC §3, §9.5). Each comes
+ * with the English `body` for clients that do not know the code; the web client renders the
+ * code in the reader's language and falls back to `body` for a code it does not know.
+ */
+export type SystemCode =
+  /** The booking was accepted and the chat opened. params: `worker_name?` */
+  | 'chat_opened'
+  /** The worker is on the way. params: `worker_name?` */
+  | 'worker_en_route'
+  /** The service started. */
+  | 'service_started'
+  /** The service was completed; the chat is closed. */
+  | 'service_completed'
+  /** The booking was cancelled; the chat is closed. */
+  | 'booking_cancelled';
+
+/** `message.system` (SPEC §9.5): what a `system` message says, as a code and its parameters. */
+export interface SystemInfo {
+  /** A `SystemCode`, or a newer server's code this client does not know yet (then: `body`). */
+  code: SystemCode | (string & {});
+  params?: I18nParams;
 }
 
 export interface Party {
@@ -60,6 +90,8 @@ export interface Message {
   attachment: Attachment | null;
   client_id: string | null;
   created_at: string;
+  /** System messages only (SPEC §9.5); absent from servers that send the English `body` alone. */
+  system?: SystemInfo | null;
 }
 
 export interface Chat {

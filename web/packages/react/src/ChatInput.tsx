@@ -13,13 +13,70 @@ import LockIcon from '@mui/icons-material/Lock';
 import MicIcon from '@mui/icons-material/Mic';
 import SendIcon from '@mui/icons-material/Send';
 import StopIcon from '@mui/icons-material/Stop';
+import { type MessageDescriptor } from 'react-intl';
+import { defineMessages } from './i18n/define';
 import type { SendKind } from '@omw-chat/client';
-import { ACCEPT_ATTRIBUTE, allowedMime, kindForMime, validateFile } from './files';
+import { ACCEPT_ATTRIBUTE, allowedMime, kindForMime, validateFile, type FileProblem } from './files';
+import { errorOf, errorText } from './i18n/errors';
+import { fileSize } from './i18n/format';
+import { useChatI18n, type ChatI18n } from './i18n/I18nProvider';
+
+const m = defineMessages({
+  tooLarge: { id: 'input.file.too_large', defaultMessage: '“{name}” is {size}; files can be at most {max}.' },
+  empty: { id: 'input.file.empty', defaultMessage: '“{name}” is empty.' },
+  type: {
+    id: 'input.file.type',
+    defaultMessage: '“{name}” cannot be sent. Allowed: photos (JPEG, PNG, GIF, WebP), PDF, Word/Excel/PowerPoint, ODT, TXT and audio.',
+  },
+  sendFailed: { id: 'input.file.send_failed', defaultMessage: 'Could not send “{name}”: {reason}' },
+  tooLong: {
+    id: 'input.too_long',
+    defaultMessage: 'Messages can be at most {max, plural, one {# character} other {# characters}}.',
+  },
+  noRecording: { id: 'input.voice.unsupported', defaultMessage: 'Voice notes are not supported in this browser.' },
+  micDenied: { id: 'input.voice.denied', defaultMessage: 'Microphone access was denied or is unavailable.' },
+  disabled: { id: 'input.disabled', defaultMessage: 'Messaging is disabled' },
+  message: { id: 'input.message_label', defaultMessage: 'Message' },
+  attachFiles: { id: 'input.attach_files', defaultMessage: 'Attach files' },
+  drop: { id: 'input.drop', defaultMessage: 'Drop files to send' },
+  uploading: { id: 'input.uploading', defaultMessage: 'Uploading {name}… {percent}' },
+  uploadingLabel: { id: 'input.uploading_label', defaultMessage: 'Uploading {name}' },
+  recording: { id: 'input.voice.recording', defaultMessage: 'Recording {elapsed}' },
+  cancelRecording: { id: 'input.voice.cancel', defaultMessage: 'Cancel recording' },
+  stopAndSend: { id: 'input.voice.stop_and_send', defaultMessage: 'Stop and send voice note' },
+  attachTip: { id: 'input.attach_tooltip', defaultMessage: 'Attach a file' },
+  attach: { id: 'input.attach', defaultMessage: 'Attach file' },
+  placeholder: { id: 'input.placeholder', defaultMessage: 'Write a message…' },
+  recordTip: { id: 'input.voice.record_tooltip', defaultMessage: 'Record a voice note' },
+  record: { id: 'input.voice.record', defaultMessage: 'Record voice note' },
+  sendTip: { id: 'input.send_tooltip', defaultMessage: 'Send (Enter)' },
+  send: { id: 'input.send', defaultMessage: 'Send message' },
+  count: { id: 'input.count', defaultMessage: '{count}/{max}' },
+});
+
+/** A problem shown above the input, worded when rendered (so a language switch rewords it). */
+type InputError = (i18n: ChatI18n) => string;
+
+const say =
+  (d: MessageDescriptor, values?: Record<string, string | number>): InputError =>
+  (i18n) =>
+    i18n.intl.formatMessage(d, values);
+
+function fileProblem(p: FileProblem): InputError {
+  if (p.reason === 'too_large') return (i18n) => i18n.intl.formatMessage(m.tooLarge, { name: p.name, size: fileSize(i18n, p.size), max: fileSize(i18n, p.max) });
+  return say(p.reason === 'empty' ? m.empty : m.type, { name: p.name });
+}
+
+function sendFailed(name: string, err: unknown): InputError {
+  return (i18n) => i18n.intl.formatMessage(m.sendFailed, { name, reason: errorText(i18n.intl, errorOf(err)) });
+}
 
 export interface ChatInputProps {
   onSendText: (text: string) => void;
   /**
-   * Upload and send a validated file; report progress 0..1; reject with a message on failure.
+   * Upload and send a validated file; report progress 0..1. On failure reject with an error that
+   * has a `code` (an ApiError, or an UploadError whose `error` has one): the reader sees the
+   * code's text in their language, never the error's English message.
    * `meta.durationMs` comes with a recorded voice note.
    */
   onSendFile?: (file: File, kind: SendKind, onProgress: (fraction: number) => void, meta?: SendFileMeta) => Promise<void>;
@@ -54,8 +111,10 @@ function elapsedLabel(ms: number): string {
 
 /** Text input with Enter to send, attachments (button, drag-and-drop, paste) and voice notes. */
 export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, closedNotice, disabledHint, maxLength = 4000 }: ChatInputProps) {
+  const i18n = useChatI18n();
+  const t = i18n.intl.formatMessage;
   const [text, setText] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<InputError | null>(null);
   const [upload, setUpload] = useState<{ name: string; progress: number } | null>(null);
   const [recording, setRecording] = useState<{ startedAt: number; elapsed: number } | null>(null);
   const recorderRef = useRef<MediaRecorder | null>(null);
@@ -73,7 +132,7 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
       for (const file of files) {
         const problem = validateFile(file);
         if (problem) {
-          setError(problem);
+          setError(() => fileProblem(problem));
           continue;
         }
         const mime = allowedMime(file)!;
@@ -82,7 +141,7 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
           const onProgress = (progress: number) => setUpload({ name: file.name, progress });
           await (meta ? onSendFile(file, kindForMime(mime), onProgress, meta) : onSendFile(file, kindForMime(mime), onProgress));
         } catch (err) {
-          setError(err instanceof Error ? err.message : `Could not send "${file.name}"`);
+          setError(() => sendFailed(file.name, err));
         } finally {
           setUpload(null);
         }
@@ -104,7 +163,7 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
     const value = text;
     if (!value.trim() || disabled) return;
     if (value.length > maxLength) {
-      setError(`Messages can be at most ${maxLength} characters.`);
+      setError(() => say(m.tooLong, { max: maxLength }));
       return;
     }
     onSendText(value);
@@ -151,7 +210,7 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
   const startRecording = async () => {
     setError(null);
     if (!canRecord()) {
-      setError('Voice notes are not supported in this browser.');
+      setError(() => say(m.noRecording));
       return;
     }
     try {
@@ -181,7 +240,7 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
       startedAtRef.current = Date.now();
       setRecording({ startedAt: startedAtRef.current, elapsed: 0 });
     } catch {
-      setError('Microphone access was denied or is unavailable.');
+      setError(() => say(m.micDenied));
     }
   };
 
@@ -200,8 +259,8 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
           value=""
           disabled
           fullWidth
-          placeholder="Messaging is disabled"
-          inputProps={{ 'aria-label': 'Message', 'data-testid': 'chat-input' }}
+          placeholder={t(m.disabled)}
+          inputProps={{ 'aria-label': t(m.message), 'data-testid': 'chat-input' }}
           sx={{ mt: 1, px: 1 }}
         />
       </Box>
@@ -213,23 +272,23 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
       {...getRootProps({ onPaste })}
       sx={{ borderTop: 1, borderColor: 'divider', p: 1, position: 'relative', bgcolor: isDragActive ? 'action.hover' : 'background.paper' }}
     >
-      <input {...getInputProps({ 'aria-label': 'Attach files', accept: ACCEPT_ATTRIBUTE })} data-testid="file-input" />
+      <input {...getInputProps({ 'aria-label': t(m.attachFiles), accept: ACCEPT_ATTRIBUTE })} data-testid="file-input" />
       {isDragActive && (
         <Typography variant="body2" sx={{ position: 'absolute', inset: 0, display: 'flex', alignItems: 'center', justifyContent: 'center', zIndex: 1, fontWeight: 600, pointerEvents: 'none' }}>
-          Drop files to send
+          {t(m.drop)}
         </Typography>
       )}
       {error && (
         <Alert severity="warning" onClose={() => setError(null)} sx={{ mb: 1 }} data-testid="input-error">
-          {error}
+          {error(i18n)}
         </Alert>
       )}
       {upload && (
         <Box sx={{ mb: 1 }} data-testid="upload-progress">
           <Typography variant="caption" noWrap component="div">
-            Uploading {upload.name}… {Math.round(upload.progress * 100)}%
+            {t(m.uploading, { name: upload.name, percent: i18n.intl.formatNumber(upload.progress, { style: 'percent' }) })}
           </Typography>
-          <LinearProgress variant="determinate" value={upload.progress * 100} aria-label={`Uploading ${upload.name}`} />
+          <LinearProgress variant="determinate" value={upload.progress * 100} aria-label={t(m.uploadingLabel, { name: upload.name })} />
         </Box>
       )}
       {disabledHint && (
@@ -241,24 +300,24 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
         <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, px: 1, minHeight: 48 }}>
           <Box aria-hidden sx={{ width: 10, height: 10, borderRadius: '50%', bgcolor: 'error.main' }} />
           <Typography variant="body2" sx={{ flex: 1 }} data-testid="recording-timer" aria-live="off">
-            Recording {elapsedLabel(recording.elapsed)}
+            {t(m.recording, { elapsed: elapsedLabel(recording.elapsed) })}
           </Typography>
-          <Tooltip title="Cancel recording">
-            <IconButton aria-label="Cancel recording" onClick={() => stopRecording(true)}>
+          <Tooltip title={t(m.cancelRecording)}>
+            <IconButton aria-label={t(m.cancelRecording)} onClick={() => stopRecording(true)}>
               <DeleteIcon />
             </IconButton>
           </Tooltip>
-          <Tooltip title="Stop and send voice note">
-            <IconButton aria-label="Stop and send voice note" color="primary" onClick={() => stopRecording(false)} data-testid="record-stop">
+          <Tooltip title={t(m.stopAndSend)}>
+            <IconButton aria-label={t(m.stopAndSend)} color="primary" onClick={() => stopRecording(false)} data-testid="record-stop">
               <StopIcon />
             </IconButton>
           </Tooltip>
         </Box>
       ) : (
         <Box sx={{ display: 'flex', alignItems: 'flex-end', gap: 0.5 }}>
-          <Tooltip title="Attach a file">
+          <Tooltip title={t(m.attachTip)}>
             <span>
-              <IconButton aria-label="Attach file" onClick={open} disabled={disabled || !onSendFile || !!upload} data-testid="attach-button">
+              <IconButton aria-label={t(m.attach)} onClick={open} disabled={disabled || !onSendFile || !!upload} data-testid="attach-button">
                 <AttachFileIcon />
               </IconButton>
             </span>
@@ -276,21 +335,22 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
             maxRows={5}
             fullWidth
             disabled={disabled}
-            placeholder="Write a message…"
-            inputProps={{ 'aria-label': 'Message', 'data-testid': 'chat-input', maxLength: maxLength + 1 }}
+            placeholder={t(m.placeholder)}
+            inputProps={{ 'aria-label': t(m.message), 'data-testid': 'chat-input', maxLength: maxLength + 1, dir: 'auto' }}
             sx={{ px: 1.5, py: 1, borderRadius: 3, bgcolor: 'action.hover', flex: 1 }}
           />
-          <Tooltip title="Record a voice note">
+          <Tooltip title={t(m.recordTip)}>
             <span>
-              <IconButton aria-label="Record voice note" onClick={() => void startRecording()} disabled={disabled || !onSendFile || !!upload} data-testid="record-button">
+              <IconButton aria-label={t(m.record)} onClick={() => void startRecording()} disabled={disabled || !onSendFile || !!upload} data-testid="record-button">
                 <MicIcon />
               </IconButton>
             </span>
           </Tooltip>
-          <Tooltip title="Send (Enter)">
+          <Tooltip title={t(m.sendTip)}>
             <span>
-              <IconButton aria-label="Send message" color="primary" onClick={submit} disabled={disabled || !text.trim()} data-testid="send-button">
-                <SendIcon />
+              <IconButton aria-label={t(m.send)} color="primary" onClick={submit} disabled={disabled || !text.trim()} data-testid="send-button">
+                {/* The arrow points the way the text runs. */}
+                <SendIcon sx={i18n.dir === 'rtl' ? { transform: 'scaleX(-1)' } : undefined} />
               </IconButton>
             </span>
           </Tooltip>
@@ -298,7 +358,7 @@ export function ChatInput({ onSendText, onSendFile, onTyping, onStopTyping, clos
       )}
       {error === null && upload === null && !recording && text.length > maxLength && (
         <Typography variant="caption" color="error" sx={{ px: 1 }}>
-          {text.length}/{maxLength}
+          {t(m.count, { count: i18n.intl.formatNumber(text.length), max: i18n.intl.formatNumber(maxLength) })}
         </Typography>
       )}
     </Box>

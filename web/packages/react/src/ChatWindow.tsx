@@ -1,17 +1,48 @@
 import { Fragment, useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, type UIEvent } from 'react';
-import { format, isToday, isYesterday } from 'date-fns';
+import { format } from 'date-fns';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import CircularProgress from '@mui/material/CircularProgress';
 import Divider from '@mui/material/Divider';
 import Typography from '@mui/material/Typography';
-import { counterpart, deliveryStatus, uploadAttachment, type ChatClient, type ChatState, type SendKind } from '@omw-chat/client';
+import { type IntlShape } from 'react-intl';
+import { defineMessages } from './i18n/define';
+import { counterpart, deliveryStatus, uploadAttachment, type ApiError, type ChatClient, type ChatState, type SendKind } from '@omw-chat/client';
 import { ChatHeader } from './ChatHeader';
 import { ChatInput, type SendFileMeta } from './ChatInput';
 import { useChatEnv } from './context';
 import { useChatState, useClientState } from './hooks';
 import { MessageBubble, type BubbleMessage } from './MessageBubble';
+import { errorText } from './i18n/errors';
+import { dayLabel } from './i18n/format';
+import { ChatIntlProvider, useChatI18n, useOuterChatI18n } from './i18n/I18nProvider';
+
+const m = defineMessages({
+  closedCompleted: {
+    id: 'chat.closed.completed',
+    defaultMessage: 'This chat is closed because the service was completed. Messages can no longer be sent.',
+  },
+  closedCancelled: {
+    id: 'chat.closed.cancelled',
+    defaultMessage: 'This chat is closed because the booking was cancelled. Messages can no longer be sent.',
+  },
+  closed: { id: 'chat.closed', defaultMessage: 'This chat is closed. Messages can no longer be sent.' },
+  fallbackTitle: { id: 'chat.title_fallback', defaultMessage: 'Chat' },
+  reconnecting: {
+    id: 'chat.reconnecting',
+    defaultMessage: 'Connection lost — reconnecting. Messages you send now go out when it is back.',
+  },
+  notAvailable: { id: 'chat.not_available', defaultMessage: 'This chat is not available.' },
+  messages: { id: 'chat.messages_label', defaultMessage: 'Messages' },
+  loadingOlder: { id: 'chat.loading_older', defaultMessage: 'Loading earlier messages' },
+  loadOlder: { id: 'chat.load_older', defaultMessage: 'Load earlier messages' },
+  loading: { id: 'chat.loading', defaultMessage: 'Loading chat' },
+  unread: {
+    id: 'chat.unread_marker',
+    defaultMessage: '{count, plural, one {# unread message} other {# unread messages}}',
+  },
+});
 
 export interface ChatWindowProps {
   client: ChatClient;
@@ -19,33 +50,44 @@ export interface ChatWindowProps {
   onClose?: () => void;
   /** id for the title element (the dialog's aria-labelledby). */
   titleId?: string;
+  /**
+   * The chat's language (BCP 47: `de`, `ar`, `en-XA`); unset: the enclosing ChatEnvProvider's
+   * (the JWT `locale` claim, then the browser, then English).
+   */
+  locale?: string;
+  /** The host's own texts for some message ids, over the shipped catalog. */
+  messages?: Record<string, string>;
 }
 
-function dayLabel(d: Date): string {
-  if (isToday(d)) return 'Today';
-  if (isYesterday(d)) return 'Yesterday';
-  return format(d, 'EEEE, d MMMM yyyy');
-}
-
-export function closedNoticeText(reason: string | null | undefined): string {
-  if (reason === 'completed') return 'This chat is closed because the service was completed. Messages can no longer be sent.';
-  if (reason === 'cancelled') return 'This chat is closed because the booking was cancelled. Messages can no longer be sent.';
-  return 'This chat is closed. Messages can no longer be sent.';
+/** Why the chat is closed, in the reader's language. */
+export function closedNoticeText(intl: IntlShape, reason: string | null | undefined): string {
+  if (reason === 'completed') return intl.formatMessage(m.closedCompleted);
+  if (reason === 'cancelled') return intl.formatMessage(m.closedCancelled);
+  return intl.formatMessage(m.closed);
 }
 
 interface Row {
   message: BubbleMessage;
   own: boolean;
   status?: 'sending' | 'sent' | 'read' | 'failed';
-  errorText?: string;
+  error?: ApiError;
   clientId?: string;
 }
 
 function buildRows(c: ChatState, meId: string): Row[] {
-  const rows: Row[] = c.messages.map((m) => ({
-    message: { key: m.id, seq: m.seq, kind: m.kind, body: m.body, attachment: m.attachment, sender: m.sender, created_at: m.created_at },
-    own: m.sender.id === meId,
-    status: m.sender.id === meId ? deliveryStatus(m, c, meId) : undefined,
+  const rows: Row[] = c.messages.map((msg) => ({
+    message: {
+      key: msg.id,
+      seq: msg.seq,
+      kind: msg.kind,
+      body: msg.body,
+      attachment: msg.attachment,
+      sender: msg.sender,
+      created_at: msg.created_at,
+      system: msg.system ?? null,
+    },
+    own: msg.sender.id === meId,
+    status: msg.sender.id === meId ? deliveryStatus(msg, c, meId) : undefined,
   }));
   for (const p of c.pending) {
     rows.push({
@@ -56,27 +98,45 @@ function buildRows(c: ChatState, meId: string): Row[] {
         body: p.body ?? null,
         attachment: null,
         preview: p.preview ?? null,
-        sender: { id: meId, name: 'You', role: 'me' },
+        sender: { id: meId, name: '', role: 'me' },
         created_at: p.created_at,
       },
       own: true,
       status: p.status,
-      errorText: p.error ? p.error.message : undefined,
+      error: p.error,
       clientId: p.client_id,
     });
   }
   return rows;
 }
 
-/** The chat: header, history (older pages on scroll-up), day separators, unread marker, input. */
-export function ChatWindow({ client, chatId, onClose, titleId }: ChatWindowProps) {
+/**
+ * The chat: header, history (older pages on scroll-up), day separators, unread marker, input.
+ * With `locale` or `messages` it speaks that language itself; otherwise the provider's.
+ */
+export function ChatWindow({ locale, messages, ...props }: ChatWindowProps) {
+  const outer = useOuterChatI18n();
+  const inner = <ChatWindowBody {...props} />;
+  return locale || messages ? (
+    <ChatIntlProvider locale={locale} fallbackLocales={outer ? [outer.locale] : []} messages={messages}>
+      {inner}
+    </ChatIntlProvider>
+  ) : (
+    inner
+  );
+}
+
+function ChatWindowBody({ client, chatId, onClose, titleId }: Omit<ChatWindowProps, 'locale' | 'messages'>) {
   const env = useChatEnv();
+  const i18n = useChatI18n();
+  const t = i18n.intl.formatMessage;
   const { connection, me } = useClientState(client);
   const c = useChatState(client, chatId);
   const listRef = useRef<HTMLDivElement>(null);
   const atBottomRef = useRef(true);
   const anchorRef = useRef<{ height: number; top: number } | null>(null);
   const unreadFromRef = useRef<number | null | undefined>(undefined);
+  const unreadCountRef = useRef(0);
   const fallbackTitleId = useId();
 
   const rows = useMemo(() => (c ? buildRows(c, me.id) : []), [c, me.id]);
@@ -91,7 +151,9 @@ export function ChatWindow({ client, chatId, onClose, titleId }: ChatWindowProps
   // The unread marker: fixed at the first unread message when the window opened.
   if (unreadFromRef.current === undefined && c?.joined && c.messages.length > 0) {
     const read = c.participants[me.id]?.last_read_seq ?? 0;
-    unreadFromRef.current = c.messages.find((m) => m.seq > read && m.sender.id !== me.id && m.kind !== 'system')?.seq ?? null;
+    const unread = c.messages.filter((msg) => msg.seq > read && msg.sender.id !== me.id && msg.kind !== 'system');
+    unreadFromRef.current = unread[0]?.seq ?? null;
+    unreadCountRef.current = unread.length;
   }
   const unreadFrom = unreadFromRef.current ?? null;
 
@@ -155,9 +217,14 @@ export function ChatWindow({ client, chatId, onClose, titleId }: ChatWindowProps
   let prevDay = '';
 
   return (
-    <Box sx={{ display: 'flex', flexDirection: 'column', height: '100%', minHeight: 0, bgcolor: 'background.paper' }} data-testid="chat-window">
+    <Box
+      dir={i18n.dir}
+      lang={i18n.locale}
+      sx={{ display: 'flex', flexDirection: 'column', height: '100%', width: '100%', minHeight: 0, bgcolor: 'background.paper' }}
+      data-testid="chat-window"
+    >
       <ChatHeader
-        name={other?.name ?? 'Chat'}
+        name={other?.name ?? t(m.fallbackTitle)}
         role={other?.role ?? (me.role === 'customer' ? 'worker' : 'customer')}
         online={other?.online ?? false}
         lastSeen={other?.last_seen ?? null}
@@ -169,19 +236,19 @@ export function ChatWindow({ client, chatId, onClose, titleId }: ChatWindowProps
       />
       {connection === 'disconnected' && !closed && (
         <Alert severity="warning" sx={{ borderRadius: 0 }} role="status">
-          Connection lost — reconnecting. Messages you send now go out when it is back.
+          {t(m.reconnecting)}
         </Alert>
       )}
       {c?.error && !closed && (
         <Alert severity="error" sx={{ borderRadius: 0 }}>
-          {c.error.code === 'forbidden' || c.error.code === 'not_found' ? 'This chat is not available.' : c.error.message}
+          {c.error.code === 'forbidden' || c.error.code === 'not_found' ? t(m.notAvailable) : errorText(i18n.intl, c.error)}
         </Alert>
       )}
       <Box
         ref={listRef}
         onScroll={onScroll}
         role="list"
-        aria-label="Messages"
+        aria-label={t(m.messages)}
         aria-live="polite"
         aria-relevant="additions"
         data-testid="message-list"
@@ -191,17 +258,17 @@ export function ChatWindow({ client, chatId, onClose, titleId }: ChatWindowProps
         {hasMore && (
           <Box sx={{ display: 'flex', justifyContent: 'center', my: 1 }}>
             {loadingOlder ? (
-              <CircularProgress size={20} aria-label="Loading earlier messages" />
+              <CircularProgress size={20} aria-label={t(m.loadingOlder)} />
             ) : (
               <Button size="small" onClick={loadOlder}>
-                Load earlier messages
+                {t(m.loadOlder)}
               </Button>
             )}
           </Box>
         )}
         {!c?.joined && rows.length === 0 && !c?.error && (
           <Box sx={{ display: 'flex', justifyContent: 'center', my: 4 }}>
-            <CircularProgress size={28} aria-label="Loading chat" />
+            <CircularProgress size={28} aria-label={t(m.loading)} />
           </Box>
         )}
         {rows.map((row) => {
@@ -214,14 +281,14 @@ export function ChatWindow({ client, chatId, onClose, titleId }: ChatWindowProps
               {showDay && (
                 <Divider role="separator" sx={{ my: 1.5 }} data-testid="day-separator">
                   <Typography variant="caption" color="text.secondary">
-                    {dayLabel(new Date(row.message.created_at))}
+                    {dayLabel(i18n, new Date(row.message.created_at))}
                   </Typography>
                 </Divider>
               )}
               {showUnread && (
                 <Divider role="separator" sx={{ my: 1, '&::before, &::after': { borderColor: 'primary.main' } }} data-testid="unread-marker">
                   <Typography variant="caption" color="primary">
-                    Unread messages
+                    {t(m.unread, { count: unreadCountRef.current })}
                   </Typography>
                 </Divider>
               )}
@@ -229,7 +296,7 @@ export function ChatWindow({ client, chatId, onClose, titleId }: ChatWindowProps
                 message={row.message}
                 own={row.own}
                 status={row.status}
-                errorText={row.errorText}
+                errorText={row.error ? errorText(i18n.intl, row.error) : undefined}
                 onRetry={row.clientId && row.status === 'failed' && !closed ? () => client.retry(row.clientId!) : undefined}
                 onDiscard={row.clientId && row.status === 'failed' ? () => client.discard(row.clientId!) : undefined}
               />
@@ -238,7 +305,7 @@ export function ChatWindow({ client, chatId, onClose, titleId }: ChatWindowProps
         })}
       </Box>
       <ChatInput
-        closedNotice={closed ? closedNoticeText(c?.chat?.close_reason) : null}
+        closedNotice={closed ? closedNoticeText(i18n.intl, c?.chat?.close_reason) : null}
         onSendText={(text) => client.send(chatId, { kind: 'text', body: text })}
         onSendFile={sendFile}
         onTyping={() => client.typing(chatId)}

@@ -1,5 +1,4 @@
 import { useState } from 'react';
-import { format } from 'date-fns';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import CircularProgress from '@mui/material/CircularProgress';
@@ -18,11 +17,43 @@ import ErrorOutlineIcon from '@mui/icons-material/ErrorOutline';
 import GraphicEqIcon from '@mui/icons-material/GraphicEq';
 import ImageIcon from '@mui/icons-material/Image';
 import PictureAsPdfIcon from '@mui/icons-material/PictureAsPdf';
-import type { Attachment, DeliveryStatus, MessageKind } from '@omw-chat/client';
+import { type MessageDescriptor } from 'react-intl';
+import { defineMessages } from './i18n/define';
+import type { Attachment, DeliveryStatus, MessageKind, SystemInfo } from '@omw-chat/client';
 import { useChatEnv } from './context';
-import { formatSize } from './files';
 import { useAuthMedia } from './hooks';
+import { fileSize, timeOfDay } from './i18n/format';
+import { useChatI18n } from './i18n/I18nProvider';
+import { systemText } from './i18n/system';
 import { Linkified } from './Linkified';
+import { TranslateButton } from './TranslateButton';
+
+const STATUS_MESSAGES = defineMessages({
+  sending: { id: 'message.status.sending', defaultMessage: 'Sending' },
+  sent: { id: 'message.status.sent', defaultMessage: 'Sent' },
+  read: { id: 'message.status.read', defaultMessage: 'Read' },
+  failed: { id: 'message.status.failed', defaultMessage: 'Not sent' },
+}) satisfies Record<DeliveryStatus, MessageDescriptor>;
+
+const m = defineMessages({
+  openImage: { id: 'message.image.open', defaultMessage: 'Open image {name}' },
+  image: { id: 'message.image.label', defaultMessage: 'Image {name}' },
+  imageUnavailable: { id: 'message.image.unavailable', defaultMessage: 'Image unavailable' },
+  loadingImage: { id: 'message.image.loading', defaultMessage: 'Loading image' },
+  closeImage: { id: 'message.image.close', defaultMessage: 'Close image' },
+  downloadFailed: { id: 'message.file.download_failed', defaultMessage: 'Download failed' },
+  download: { id: 'message.file.download', defaultMessage: 'Download {name}' },
+  voiceNote: { id: 'message.audio.label', defaultMessage: 'Voice note {name}' },
+  voiceUnavailable: { id: 'message.audio.unavailable', defaultMessage: 'Voice note unavailable' },
+  voiceLoading: { id: 'message.audio.loading', defaultMessage: 'Loading voice note…' },
+  systemLine: { id: 'message.system_line', defaultMessage: '{text} · {time}' },
+  ownAt: { id: 'message.own_label', defaultMessage: 'You at {time}' },
+  theirsAt: { id: 'message.label', defaultMessage: '{name} at {time}' },
+  retry: { id: 'message.retry', defaultMessage: 'Retry' },
+  retryLabel: { id: 'message.retry_label', defaultMessage: 'Retry sending' },
+  discard: { id: 'message.discard', defaultMessage: 'Delete' },
+  discardLabel: { id: 'message.discard_label', defaultMessage: 'Delete unsent message' },
+});
 
 /** What a bubble shows: a stored message or a pending one from the outbox. */
 export interface BubbleMessage {
@@ -35,6 +66,8 @@ export interface BubbleMessage {
   preview?: { name: string; mime: string; size: number } | null;
   sender: { id: string; name: string; role: string };
   created_at: string;
+  /** A system message's code and params (SPEC §9.5), rendered in the reader's language. */
+  system?: SystemInfo | null;
 }
 
 export interface MessageBubbleProps {
@@ -47,15 +80,13 @@ export interface MessageBubbleProps {
   onDiscard?: () => void;
 }
 
-const STATUS_LABEL: Record<DeliveryStatus, string> = { sending: 'Sending', sent: 'Sent', read: 'Read', failed: 'Not sent' };
-
 // Ticks sit on the own bubble (primary.main #1f6feb): colours with at least 3:1 contrast there
 // (the theme's info.light and error.main were 1.8:1 and 1.1:1, i.e. invisible).
 const READ_TICK = '#a5f3fc';
 const FAILED_ICON = '#ffcdd2';
 
 function StatusIcon({ status }: { status: DeliveryStatus }) {
-  const label = STATUS_LABEL[status];
+  const label = useChatI18n().intl.formatMessage(STATUS_MESSAGES[status]);
   const sx = { fontSize: 16, verticalAlign: 'middle' };
   const icon =
     status === 'sending' ? (
@@ -77,6 +108,7 @@ function StatusIcon({ status }: { status: DeliveryStatus }) {
 }
 
 function ImageAttachment({ attachment }: { attachment: Attachment }) {
+  const t = useChatI18n().intl.formatMessage;
   const [open, setOpen] = useState(false);
   const thumb = useAuthMedia(attachment.thumb_url ?? attachment.url);
   const full = useAuthMedia(open ? attachment.url : null);
@@ -87,7 +119,7 @@ function ImageAttachment({ attachment }: { attachment: Attachment }) {
         component="button"
         type="button"
         onClick={() => setOpen(true)}
-        aria-label={`Open image ${attachment.name}`}
+        aria-label={t(m.openImage, { name: attachment.name })}
         sx={{
           p: 0,
           border: 0,
@@ -106,23 +138,24 @@ function ImageAttachment({ attachment }: { attachment: Attachment }) {
           <img src={thumb.src} alt={attachment.name} data-testid="image-thumb" style={{ width: '100%', height: '100%', objectFit: 'cover', display: 'block' }} />
         ) : thumb.error ? (
           <Box sx={{ display: 'flex', alignItems: 'center', justifyContent: 'center', height: '100%', gap: 1 }}>
-            <ImageIcon aria-hidden /> <Typography variant="caption">Image unavailable</Typography>
+            <ImageIcon aria-hidden />
+            <Typography variant="caption">{t(m.imageUnavailable)}</Typography>
           </Box>
         ) : (
           <Box sx={{ display: 'flex', alignItems: 'center', justifyContent: 'center', height: '100%' }}>
-            <CircularProgress size={24} aria-label="Loading image" />
+            <CircularProgress size={24} aria-label={t(m.loadingImage)} />
           </Box>
         )}
       </Box>
       {/* The accessible name goes on the element with role="dialog" (the paper), not on the modal root. */}
-      <Dialog open={open} onClose={() => setOpen(false)} maxWidth="lg" slotProps={{ paper: { 'aria-label': `Image ${attachment.name}` } }}>
-        <IconButton aria-label="Close image" onClick={() => setOpen(false)} sx={{ position: 'absolute', right: 8, top: 8, bgcolor: 'background.paper' }}>
+      <Dialog open={open} onClose={() => setOpen(false)} maxWidth="lg" slotProps={{ paper: { 'aria-label': t(m.image, { name: attachment.name }) } }}>
+        <IconButton aria-label={t(m.closeImage)} onClick={() => setOpen(false)} sx={{ position: 'absolute', right: 8, top: 8, bgcolor: 'background.paper' }}>
           <CloseIcon />
         </IconButton>
         {full.src ? (
           <img src={full.src} alt={attachment.name} style={{ maxWidth: '100%', maxHeight: '85vh', display: 'block' }} />
         ) : (
-          <Box sx={{ p: 6 }}>{full.error ? 'Image unavailable' : <CircularProgress aria-label="Loading image" />}</Box>
+          <Box sx={{ p: 6 }}>{full.error ? t(m.imageUnavailable) : <CircularProgress aria-label={t(m.loadingImage)} />}</Box>
         )}
       </Dialog>
     </>
@@ -131,6 +164,8 @@ function ImageAttachment({ attachment }: { attachment: Attachment }) {
 
 function FileCard({ name, mime, size, url }: { name: string; mime: string; size: number; url?: string }) {
   const { fetchMedia } = useChatEnv();
+  const i18n = useChatI18n();
+  const t = i18n.intl.formatMessage;
   const [busy, setBusy] = useState(false);
   const [failed, setFailed] = useState(false);
   const download = async () => {
@@ -160,11 +195,11 @@ function FileCard({ name, mime, size, url }: { name: string; mime: string; size:
           {name}
         </Typography>
         <Typography variant="caption" color={failed ? 'error' : 'text.secondary'}>
-          {failed ? 'Download failed' : formatSize(size)}
+          {failed ? t(m.downloadFailed) : fileSize(i18n, size)}
         </Typography>
       </Box>
       {url && (
-        <IconButton aria-label={`Download ${name}`} onClick={() => void download()} disabled={busy} size="small">
+        <IconButton aria-label={t(m.download, { name })} onClick={() => void download()} disabled={busy} size="small">
           {busy ? <CircularProgress size={18} /> : <DownloadIcon />}
         </IconButton>
       )}
@@ -178,14 +213,15 @@ function formatDuration(ms: number): string {
 }
 
 function AudioAttachment({ attachment }: { attachment: Attachment }) {
+  const t = useChatI18n().intl.formatMessage;
   const media = useAuthMedia(attachment.url);
   return (
     <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, minWidth: 0 }}>
       <GraphicEqIcon aria-hidden fontSize="small" />
       {media.src ? (
-        <audio controls src={media.src} preload="metadata" aria-label={`Voice note ${attachment.name}`} data-testid="audio-player" style={{ maxWidth: 240, height: 36 }} />
+        <audio controls src={media.src} preload="metadata" aria-label={t(m.voiceNote, { name: attachment.name })} data-testid="audio-player" style={{ maxWidth: 240, height: 36 }} />
       ) : (
-        <Typography variant="caption">{media.error ? 'Voice note unavailable' : 'Loading voice note…'}</Typography>
+        <Typography variant="caption">{media.error ? t(m.voiceUnavailable) : t(m.voiceLoading)}</Typography>
       )}
       {attachment.duration_ms ? <Typography variant="caption">{formatDuration(attachment.duration_ms)}</Typography> : null}
     </Box>
@@ -194,7 +230,9 @@ function AudioAttachment({ attachment }: { attachment: Attachment }) {
 
 /** One message: own on the right, the counterpart's on the left, system messages centred. */
 export function MessageBubble({ message, own, status, errorText, showSender, onRetry, onDiscard }: MessageBubbleProps) {
-  const time = format(new Date(message.created_at), 'HH:mm');
+  const i18n = useChatI18n();
+  const t = i18n.intl.formatMessage;
+  const time = timeOfDay(i18n, message.created_at);
   const common = {
     'data-testid': 'message-bubble',
     'data-seq': message.seq ?? undefined,
@@ -205,7 +243,14 @@ export function MessageBubble({ message, own, status, errorText, showSender, onR
     return (
       <Box {...common} role="listitem" sx={{ display: 'flex', justifyContent: 'center', my: 1 }}>
         <Typography variant="caption" sx={{ px: 1.5, py: 0.5, borderRadius: 2, bgcolor: 'action.hover', color: 'text.secondary', textAlign: 'center' }}>
-          {message.body} · <time dateTime={message.created_at}>{time}</time>
+          {t(m.systemLine, {
+            text: systemText(i18n.intl, message),
+            time: (
+              <time key="t" dateTime={message.created_at}>
+                {time}
+              </time>
+            ),
+          })}
         </Typography>
       </Box>
     );
@@ -217,7 +262,7 @@ export function MessageBubble({ message, own, status, errorText, showSender, onR
       {...common}
       data-status={own ? status : undefined}
       role="listitem"
-      aria-label={`${own ? 'You' : message.sender.name} at ${time}`}
+      aria-label={own ? t(m.ownAt, { time }) : t(m.theirsAt, { name: message.sender.name, time })}
       sx={{ display: 'flex', flexDirection: 'column', alignItems: own ? 'flex-end' : 'flex-start', my: 0.5 }}
     >
       <Box
@@ -247,10 +292,11 @@ export function MessageBubble({ message, own, status, errorText, showSender, onR
         {a && message.kind === 'file' && <FileCard name={a.name} mime={a.mime} size={a.size} url={a.url} />}
         {!a && p && <FileCard name={p.name} mime={p.mime} size={p.size} />}
         {message.body && (
-          <Typography variant="body2" data-testid="message-text" sx={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+          <Typography variant="body2" data-testid="message-text" dir="auto" sx={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
             <Linkified text={message.body} />
           </Typography>
         )}
+        {!own && message.body && message.seq !== null && <TranslateButton text={message.body} />}
         {/* Dimmed on the grey bubble only: white at 80 % on the blue bubble fell below 4.5:1 for 11 px text. */}
         <Box sx={{ alignSelf: 'flex-end', display: 'flex', alignItems: 'center', opacity: own ? 1 : 0.8 }}>
           <Typography variant="caption" component="time" dateTime={message.created_at} sx={{ fontSize: 11 }}>
@@ -262,16 +308,16 @@ export function MessageBubble({ message, own, status, errorText, showSender, onR
       {own && status === 'failed' && (
         <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, mt: 0.5 }}>
           <Typography variant="caption" color="error">
-            {errorText ?? 'Not sent'}
+            {errorText ?? t(STATUS_MESSAGES.failed)}
           </Typography>
           {onRetry && (
-            <Button size="small" onClick={onRetry} aria-label="Retry sending" data-testid="retry-button">
-              Retry
+            <Button size="small" onClick={onRetry} aria-label={t(m.retryLabel)} data-testid="retry-button">
+              {t(m.retry)}
             </Button>
           )}
           {onDiscard && (
-            <Button size="small" color="inherit" onClick={onDiscard} aria-label="Delete unsent message">
-              Delete
+            <Button size="small" color="inherit" onClick={onDiscard} aria-label={t(m.discardLabel)}>
+              {t(m.discard)}
             </Button>
           )}
         </Box>

@@ -93,7 +93,7 @@ describe('MessageBubble', () => {
       </Env>,
     );
     expect(screen.getByTestId('file-card')).toHaveTextContent('quote.pdf');
-    expect(screen.getByTestId('file-card')).toHaveTextContent('2.0 KB');
+    expect(screen.getByTestId('file-card')).toHaveTextContent('2.0 kB');
     expect(screen.getByRole('button', { name: 'Download quote.pdf' })).toBeEnabled();
   });
 

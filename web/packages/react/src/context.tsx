@@ -1,5 +1,6 @@
-import { createContext, useContext, useMemo, type ReactNode } from 'react';
-import { fetchMediaUrl } from '@omw-chat/client';
+import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { fetchMediaUrl, tokenLocale } from '@omw-chat/client';
+import { ChatIntlProvider } from './i18n/I18nProvider';
 
 export interface ChatEnv {
   /** Server origin; empty for the page's own origin. */
@@ -11,15 +12,43 @@ export interface ChatEnv {
 
 const ChatEnvContext = createContext<ChatEnv | null>(null);
 
+/** The JWT's `locale` claim (SPEC §9.5), read once per getToken. */
+function useTokenLocale(getToken: () => string | Promise<string>, skip: boolean): string | null {
+  const [claim, setClaim] = useState<{ from: unknown; locale: string | null } | null>(null);
+  useEffect(() => {
+    if (skip) return;
+    let alive = true;
+    Promise.resolve()
+      .then(getToken)
+      .then(
+        (token) => alive && setClaim({ from: getToken, locale: tokenLocale(token) }),
+        () => alive && setClaim({ from: getToken, locale: null }),
+      );
+    return () => {
+      alive = false;
+    };
+  }, [getToken, skip]);
+  return claim?.from === getToken ? claim.locale : null;
+}
+
 export function ChatEnvProvider({
   baseUrl = '',
   getToken,
   fetchMedia,
+  locale,
+  messages,
   children,
 }: {
   baseUrl?: string;
   getToken: () => string | Promise<string>;
   fetchMedia?: (url: string) => Promise<string>;
+  /**
+   * The chat's language (BCP 47: `de`, `ar`, `en-XA` the pseudo-locale). Unset: the token's
+   * `locale` claim, then the browser's languages, then English.
+   */
+  locale?: string | null;
+  /** The host's own texts for some message ids, over the shipped catalog. */
+  messages?: Record<string, string>;
   children: ReactNode;
 }) {
   const value = useMemo<ChatEnv>(
@@ -30,7 +59,14 @@ export function ChatEnvProvider({
     }),
     [baseUrl, getToken, fetchMedia],
   );
-  return <ChatEnvContext.Provider value={value}>{children}</ChatEnvContext.Provider>;
+  const claim = useTokenLocale(getToken, Boolean(locale));
+  return (
+    <ChatEnvContext.Provider value={value}>
+      <ChatIntlProvider locale={locale} fallbackLocales={[claim]} messages={messages}>
+        {children}
+      </ChatIntlProvider>
+    </ChatEnvContext.Provider>
+  );
 }
 
 export function useChatEnv(): ChatEnv {

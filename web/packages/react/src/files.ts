@@ -30,12 +30,6 @@ const EXTENSIONS = new Map(Object.entries(ALLOWED).flatMap(([mime, exts]) => ext
 
 export const ACCEPT_ATTRIBUTE = [...Object.keys(ALLOWED), ...EXTENSIONS.keys()].join(',');
 
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-}
-
 /** The effective MIME of a file (its own, or guessed from the extension), or null if not allowed. */
 export function allowedMime(file: { name: string; type: string }): string | null {
   const type = file.type.split(';')[0]!.trim().toLowerCase();
@@ -46,11 +40,13 @@ export function allowedMime(file: { name: string; type: string }): string | null
   return null;
 }
 
-/** A user-facing reason the file cannot be sent, or null. */
-export function validateFile(file: { name: string; type: string; size: number }): string | null {
-  if (file.size > MAX_UPLOAD_BYTES) return `"${file.name}" is ${formatSize(file.size)}; files can be at most 10 MB.`;
-  if (file.size === 0) return `"${file.name}" is empty.`;
-  if (!allowedMime(file)) return `"${file.name}" cannot be sent. Allowed: photos (JPEG, PNG, GIF, WebP), PDF, Word/Excel/PowerPoint, ODT, TXT and audio.`;
+/** Why a file cannot be sent (the UI words it in the reader's language), or null. */
+export type FileProblem = { reason: 'too_large'; name: string; size: number; max: number } | { reason: 'empty' | 'type'; name: string };
+
+export function validateFile(file: { name: string; type: string; size: number }): FileProblem | null {
+  if (file.size > MAX_UPLOAD_BYTES) return { reason: 'too_large', name: file.name, size: file.size, max: MAX_UPLOAD_BYTES };
+  if (file.size === 0) return { reason: 'empty', name: file.name };
+  if (!allowedMime(file)) return { reason: 'type', name: file.name };
   return null;
 }
 
