@@ -203,11 +203,19 @@ export { tid };
  * One side of the demo: its own browser context (own storage: the SDK's outbox is per origin),
  * on `/customer` or `/worker`. Console errors and page errors are collected.
  */
-export async function openParty(browser, base, role, viewport = DESKTOP) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, ...(viewport === PHONE ? { isMobile: true, hasTouch: true } : {}) });
+export async function openParty(browser, base, role, viewport = DESKTOP, { locale, query = '', setup } = {}) {
+  const context = await browser.newContext({
+    viewport,
+    deviceScaleFactor: 1,
+    ...(viewport === PHONE ? { isMobile: true, hasTouch: true } : {}),
+    // The browser's language (navigator.languages, Accept-Language): the page's choice when
+    // neither `?lang=` nor the token says otherwise.
+    ...(locale ? { locale } : {}),
+  });
   await context.grantPermissions(['microphone'], { origin: base });
   context.setDefaultTimeout(WAIT);
-  const party = { role, context, base, viewport, errors: [], page: null };
+  if (setup) await setup(context);
+  const party = { role, context, base, viewport, query, errors: [], page: null };
   party.page = await openPage(party);
   return party;
 }
@@ -219,7 +227,7 @@ export async function openPage(party) {
   page.on('console', (msg) => {
     if (msg.type() === 'error') party.errors.push(`console: ${msg.text()}`);
   });
-  await page.goto(`${party.base}/${party.role}`);
+  await page.goto(`${party.base}/${party.role}${party.query ?? ''}`);
   await page.locator(tid('message-button')).waitFor({ state: 'visible' });
   party.page = page;
   return page;
@@ -281,9 +289,9 @@ export function fixture() {
       await f.browser?.close().catch(() => {});
       await f.server?.stop();
     },
-    /** Open a party and remember it for cleanup. */
-    async party(role, viewport = DESKTOP) {
-      const p = await openParty(f.browser, f.server.url, role, viewport);
+    /** Open a party and remember it for cleanup (`opts`: `locale`, `query`, `setup(context)`). */
+    async party(role, viewport = DESKTOP, opts) {
+      const p = await openParty(f.browser, f.server.url, role, viewport, opts);
       f.parties.push(p);
       return p;
     },
