@@ -17,7 +17,8 @@ function LanguageSwitcher() {
   const { choice, setChoice } = useDemoLocale();
   const name = (l: string) => (l === PSEUDO_LOCALE ? intl.formatMessage({ id: 'demo.language.pseudo', defaultMessage: 'Pseudo-locale' }) : (new Intl.DisplayNames([l], { type: 'language' }).of(l) ?? l));
   return (
-    <Box sx={{ display: 'flex', alignItems: 'center', gap: 0.5 }}>
+    // On a phone the menu takes a line of its own, so the title and "Signed in as …" keep theirs.
+    <Box sx={{ display: 'flex', alignItems: 'center', gap: 0.5, flexBasis: { xs: '100%', sm: 'auto' }, justifyContent: 'flex-end', mt: { xs: -1, sm: 0 } }}>
       <TranslateIcon fontSize="small" aria-hidden />
       <NativeSelect
         value={choice ?? ''}
@@ -42,7 +43,7 @@ export function Layout({ title, subtitle, children }: { title: string; subtitle?
   return (
     <Box sx={{ minHeight: '100vh', bgcolor: 'grey.50' }}>
       <AppBar position="static" elevation={0}>
-        <Toolbar sx={{ gap: 2 }}>
+        <Toolbar sx={{ gap: 2, flexWrap: { xs: 'wrap', sm: 'nowrap' }, pt: { xs: 1, sm: 0 } }}>
           <Link
             href="/"
             color="inherit"

@@ -1,7 +1,7 @@
 // "Translate" under a received message: the browser's on-device Translator API (with its
 // LanguageDetector for the source language). The text never leaves the device, and the server
 // never sees the result. Shown only where the browser has both APIs.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import CircularProgress from '@mui/material/CircularProgress';
@@ -20,6 +20,7 @@ interface TranslatorApi {
   create(o: { sourceLanguage: string; targetLanguage: string }): Promise<TranslatorLike>;
 }
 interface DetectorApi {
+  availability?(): Promise<string>;
   create(): Promise<{ detect(text: string): Promise<Array<{ detectedLanguage?: string; confidence?: number }>>; destroy?(): void }>;
 }
 
@@ -31,9 +32,39 @@ function apis(): { Translator: TranslatorApi; LanguageDetector: DetectorApi } | 
   return { Translator: T as TranslatorApi, LanguageDetector: D as DetectorApi };
 }
 
-/** Does this browser translate on the device (Translator and LanguageDetector APIs)? */
+/** Does this browser have the on-device Translator and LanguageDetector APIs? */
 export function onDeviceTranslationSupported(): boolean {
   return apis() !== null;
+}
+
+let probe: Promise<boolean> | null = null;
+
+/**
+ * Can this browser translate here and now: both APIs, and a language detector that is not
+ * `unavailable` (a browser may have the APIs but no model, as headless Chromium does).
+ */
+export function onDeviceTranslationAvailable(): Promise<boolean> {
+  const a = apis();
+  if (!a) return Promise.resolve(false);
+  probe ??= Promise.resolve()
+    .then(() => a.LanguageDetector.availability?.() ?? 'available')
+    .then(
+      (s) => s !== 'unavailable',
+      () => false,
+    );
+  return probe;
+}
+
+function useAvailable(): boolean {
+  const [ok, setOk] = useState(false);
+  useEffect(() => {
+    let alive = true;
+    void onDeviceTranslationAvailable().then((v) => alive && setOk(v));
+    return () => {
+      alive = false;
+    };
+  }, []);
+  return ok;
 }
 
 const base = (tag: string) => tag.toLowerCase().split('-')[0] ?? tag;
@@ -76,7 +107,8 @@ export function TranslateButton({ text }: { text: string }) {
   const i18n = useChatI18n();
   const t = i18n.intl.formatMessage;
   const [state, setState] = useState<State>({ s: 'idle' });
-  if (!onDeviceTranslationSupported()) return null;
+  const available = useAvailable();
+  if (!available) return null;
   const target = i18n.locale === PSEUDO_LOCALE ? 'en' : i18n.locale;
   const run = () => {
     setState({ s: 'working' });

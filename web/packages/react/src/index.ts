@@ -8,7 +8,7 @@ export { ChatInput, type SendFileMeta } from './ChatInput';
 export { ChatDialog, type ChatDialogProps } from './ChatDialog';
 export { ChatEnvProvider, useChatEnv, type ChatEnv } from './context';
 export { useChatState, useClientState, useAuthMedia } from './hooks';
-export { TranslateButton, onDeviceTranslationSupported, translateOnDevice } from './TranslateButton';
+export { TranslateButton, onDeviceTranslationAvailable, onDeviceTranslationSupported, translateOnDevice } from './TranslateButton';
 export { ChatIntlProvider, useChatI18n, type ChatI18n, type ChatIntlProviderProps } from './i18n/I18nProvider';
 export { loadChatMessages, type ChatMessages } from './i18n/catalogs';
 export {

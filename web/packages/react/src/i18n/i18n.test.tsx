@@ -253,12 +253,15 @@ describe('on-device translation', () => {
     created_at: '2025-01-01T12:34:00.000Z',
   };
 
-  test('hidden where the browser has no Translator API', () => {
+  test('hidden where the browser has no Translator API', async () => {
     render(
       <Env locale="en">
         <MessageBubble message={theirs} own={false} />
       </Env>,
     );
+    await act(async () => {
+      await Promise.resolve();
+    });
     expect(screen.queryByTestId('translate-button')).toBeNull();
   });
 
@@ -266,7 +269,10 @@ describe('on-device translation', () => {
     const translate = vi.fn(async (t: string) => `[${t}] in English`);
     const create = vi.fn(async () => ({ translate }));
     vi.stubGlobal('Translator', { availability: vi.fn(async () => 'available'), create });
-    vi.stubGlobal('LanguageDetector', { create: async () => ({ detect: async () => [{ detectedLanguage: 'de', confidence: 0.9 }] }) });
+    vi.stubGlobal('LanguageDetector', {
+      availability: async () => 'available',
+      create: async () => ({ detect: async () => [{ detectedLanguage: 'de', confidence: 0.9 }] }),
+    });
     try {
       render(
         <Env locale="en">
