@@ -111,6 +111,8 @@ pub struct TestHooks {
     pub join_delay: Duration,
     /// The writer: before broadcasting each written batch.
     pub announce_delay: Duration,
+    /// A handshake: while it holds its admission turn.
+    pub handshake_delay: Duration,
 }
 
 /// How log lines are written (`LOG_FORMAT`).
@@ -415,6 +417,11 @@ impl Config {
                     "OMW_TEST_ANNOUNCE_DELAY_MS",
                     0,
                 )?),
+                handshake_delay: Duration::from_millis(parse_num(
+                    env,
+                    "OMW_TEST_HANDSHAKE_DELAY_MS",
+                    0,
+                )?),
             },
             purge_retry_max: positive_duration(env, "PURGE_RETRY_MAX", Duration::from_secs(3600))?,
             platform_api_key,
@@ -507,6 +514,7 @@ impl Config {
             ("HTTP_BODY_TIMEOUT", human(s.body_timeout)),
             ("HTTP_IDLE_TIMEOUT", human(s.idle_timeout)),
             ("MAX_CONNECTIONS", s.max_connections.to_string()),
+            ("MAX_HTTP_CONNECTIONS", s.max_http_connections.to_string()),
             ("MAX_SOCKETS_PER_USER", s.max_sockets_per_user.to_string()),
             (
                 "MAX_SOCKETS_PER_IP",
@@ -516,6 +524,8 @@ impl Config {
                 }
                 .to_string(),
             ),
+            ("HANDSHAKE_CONCURRENCY", s.handshake_concurrency.to_string()),
+            ("HANDSHAKE_WAIT", human(s.handshake_wait)),
             ("SHUTDOWN_GRACE", human(s.shutdown_grace)),
             (
                 "WEB_DIR",
@@ -536,6 +546,10 @@ impl Config {
             (
                 "OMW_TEST_ANNOUNCE_DELAY_MS",
                 self.test_hooks.announce_delay.as_millis().to_string(),
+            ),
+            (
+                "OMW_TEST_HANDSHAKE_DELAY_MS",
+                self.test_hooks.handshake_delay.as_millis().to_string(),
             ),
         ]
     }
@@ -558,13 +572,21 @@ pub struct ServerLimits {
     pub body_timeout: Duration,
     /// `HTTP_IDLE_TIMEOUT`: a keep-alive connection with no request in flight is closed after this.
     pub idle_timeout: Duration,
-    /// `MAX_CONNECTIONS`: open TCP connections (sockets and HTTP) this node serves at once.
+    /// `MAX_CONNECTIONS`: Socket.IO connections this node serves at once.
     pub max_connections: usize,
+    /// `MAX_HTTP_CONNECTIONS`: open TCP connections (sockets and HTTP); past it a new one gets
+    /// a fast `503`. By default a tenth above `MAX_CONNECTIONS` plus 64, so that REST calls and
+    /// the socket cap's own refusals still get through when every socket place is taken.
+    pub max_http_connections: usize,
     /// `MAX_SOCKETS_PER_USER`: Socket.IO connections of one user on this node.
     pub max_sockets_per_user: usize,
     /// `MAX_SOCKETS_PER_IP`: Socket.IO connections from one IP address on this node (`0`, the
     /// default: no cap).
     pub max_sockets_per_ip: usize,
+    /// `HANDSHAKE_CONCURRENCY`: Socket.IO handshakes checked at once; the others queue.
+    pub handshake_concurrency: usize,
+    /// `HANDSHAKE_WAIT`: how long a queued handshake waits before it is refused `rate_limited`.
+    pub handshake_wait: Duration,
     /// `JWT_LEEWAY`: clock skew allowed on `exp` and `nbf`.
     pub jwt_leeway: Duration,
     /// `SHUTDOWN_GRACE`: after SIGTERM, how long `/readyz` answers 503 while requests are
@@ -574,17 +596,27 @@ pub struct ServerLimits {
 
 impl ServerLimits {
     fn load(env: &dyn Env) -> Result<ServerLimits, ConfigError> {
+        let max_connections = positive(env, "MAX_CONNECTIONS", 20_000)?;
         Ok(ServerLimits {
             header_timeout: positive_duration(env, "HTTP_HEADER_TIMEOUT", Duration::from_secs(10))?,
             body_timeout: positive_duration(env, "HTTP_BODY_TIMEOUT", Duration::from_secs(30))?,
             idle_timeout: positive_duration(env, "HTTP_IDLE_TIMEOUT", Duration::from_secs(60))?,
-            max_connections: positive(env, "MAX_CONNECTIONS", 20_000)?,
+            max_connections,
+            max_http_connections: positive(
+                env,
+                "MAX_HTTP_CONNECTIONS",
+                max_connections
+                    .saturating_add(max_connections / 10)
+                    .saturating_add(64),
+            )?,
             max_sockets_per_user: positive(env, "MAX_SOCKETS_PER_USER", 10)?,
             // Off by default: behind a proxy or load balancer every client has its address.
             max_sockets_per_ip: match parse_num(env, "MAX_SOCKETS_PER_IP", 0usize)? {
                 0 => usize::MAX,
                 n => n,
             },
+            handshake_concurrency: positive(env, "HANDSHAKE_CONCURRENCY", 64)?,
+            handshake_wait: positive_duration(env, "HANDSHAKE_WAIT", Duration::from_secs(5))?,
             jwt_leeway: duration(env, "JWT_LEEWAY", Duration::from_secs(30))?,
             shutdown_grace: duration(env, "SHUTDOWN_GRACE", Duration::ZERO)?,
         })
@@ -633,8 +665,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.server.jwt_leeway, Duration::from_secs(30));
         assert_eq!(c.server.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.server.max_connections, 20_000);
+        assert_eq!(c.server.max_http_connections, 22_064);
         for var in [
             "MAX_CONNECTIONS",
+            "MAX_HTTP_CONNECTIONS",
+            "HANDSHAKE_CONCURRENCY",
+            "HANDSHAKE_WAIT",
             "MAX_SOCKETS_PER_USER",
             "HTTP_HEADER_TIMEOUT",
             "HTTP_BODY_TIMEOUT",

@@ -121,9 +121,14 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         typing,
         expiry,
         caps: realtime::SocketCaps::new(
+            config.server.max_connections,
             config.server.max_sockets_per_user,
             config.server.max_sockets_per_ip,
         ),
+        admission: Arc::new(realtime::Admission::new(
+            config.server.handshake_concurrency,
+            config.server.handshake_wait,
+        )),
     }))
     .await
     .map_err(|e| anyhow::anyhow!("Socket.IO adapter: {e:?}"))?;
@@ -165,7 +170,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     let draining = state.draining.clone();
     let limits = config.server.clone();
     let join = tokio::spawn(async move {
-        let conns = conn::Connections::new(limits.max_connections);
+        let conns = conn::Connections::new(limits.max_http_connections);
         let (accepting_tx, accepting_rx) = watch::channel(false);
         let server = tokio::spawn(conn::serve(
             listener,
