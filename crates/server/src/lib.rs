@@ -4,15 +4,12 @@
 //! call; domain rules + storage + notifications), `http` (REST/platform/health/demo),
 //! `server` (start/stop). Domain rules live in `omw-domain`, persistence in `omw-storage`.
 
-pub mod attachments;
 pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod conn;
-pub mod error;
 pub mod files;
 pub mod http;
 pub mod realtime;
 pub mod server;
 pub mod service;
-pub mod state;
