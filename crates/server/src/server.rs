@@ -55,6 +55,7 @@ impl Running {
 /// free one). `shutdown_on_signal` makes SIGTERM/Ctrl-C stop it gracefully.
 pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<Running> {
     http::metrics::install();
+    http::metrics::register(config.redis_url.is_some());
     let store = omw_storage::open(&config.database_url, config.db_max_connections)
         .await
         .with_context(|| format!("opening the database ({})", redact(&config.database_url)))?;

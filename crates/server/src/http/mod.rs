@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
     }
     app.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::map_response(spec_errors))
+        .layer(axum::middleware::from_fn(metrics::requests::track))
         .layer(trace::layer())
         .with_state(state)
 }

@@ -50,6 +50,7 @@ impl ChatService {
         self.store.purge_chat(chat_id).await?;
         self.refresh_cached(None, chat_id);
         self.invalidations.publish(chat_id).await;
+        metrics::counter!("omw_chats_purged_total").increment(1);
         tracing::info!(chat_id, "chat deleted");
         Ok(())
     }

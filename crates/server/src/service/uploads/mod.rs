@@ -293,6 +293,7 @@ impl ChatService {
         let refusal = match admitted {
             Ok(Admission::Inserted) => {
                 metrics::counter!("omw_uploads_total").increment(1);
+                metrics::histogram!("omw_upload_bytes").record(record.size as f64);
                 return Ok(AttachmentRecord::from(record).to_attachment());
             }
             Ok(Admission::ChatGone) => ServiceError::not_found("chat not found"),
