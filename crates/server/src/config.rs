@@ -435,7 +435,6 @@ impl Config {
     /// `DATABASE_URL` / `REDIS_URL` / `STORAGE_URL` masked; the AWS credentials are not listed.
     /// `env` supplies the variables read elsewhere (`RUST_LOG`).
     pub fn effective(&self, env: &dyn Env) -> Vec<(&'static str, String)> {
-        use crate::server::redact;
         let or_unset = |v: Option<String>| v.unwrap_or_default();
         let (secret, key_file) = match &self.jwt_key {
             JwtKey::Secret(_) => (REDACTED.to_string(), String::new()),
@@ -604,6 +603,18 @@ impl ServerLimits {
             jwt_leeway: duration(env, "JWT_LEEWAY", Duration::from_secs(30))?,
             shutdown_grace: duration(env, "SHUTDOWN_GRACE", Duration::ZERO)?,
         })
+    }
+}
+
+/// A database URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_string(),
     }
 }
 

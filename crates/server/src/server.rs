@@ -14,7 +14,7 @@ use tokio::{
 use crate::{
     auth::jwt::JwtVerifier,
     cluster::{self, Bus, Redis},
-    config::Config,
+    config::{Config, redact},
     conn,
     files::Files,
     http,
@@ -243,16 +243,4 @@ async fn signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-}
-
-/// A database URL without its password, for logs.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or_default();
-            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
 }

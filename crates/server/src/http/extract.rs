@@ -53,33 +53,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         })?;
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ServiceError::invalid(format!("invalid JSON: {e}")))?;
-        from_json_object(value).map(JsonBody)
+        crate::wire::from_json_object(value).map(JsonBody)
     }
-}
-
-/// `#[serde(deserialize_with = "nested_object")]` for a struct inside a body: the same rule as
-/// [`from_json_object`] one level down (`null` stays allowed for an `Option`).
-pub fn nested_object<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    use serde::{Deserialize, de::Error};
-    let value = Value::deserialize(d)?;
-    if !(value.is_object() || value.is_null()) {
-        return Err(D::Error::custom("expected a JSON object"));
-    }
-    serde_json::from_value(value).map_err(D::Error::custom)
-}
-
-/// A payload (REST body or Socket.IO event data) as `T`, which must come from a JSON object:
-/// serde would otherwise accept a struct in its positional form (`["chat-1", 5]`), a shape no
-/// client is meant to send and the contract does not describe.
-pub fn from_json_object<T: DeserializeOwned>(value: Value) -> Result<T, ServiceError> {
-    if !value.is_object() {
-        return Err(ServiceError::invalid("payload must be a JSON object"));
-    }
-    serde_json::from_value(value).map_err(|e| ServiceError::invalid(format!("payload: {e}")))
 }
 
 /// `axum::extract::Query`, but bad parameters are `invalid_payload`.

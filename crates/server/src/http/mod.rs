@@ -29,7 +29,7 @@ use crate::{
     service::error::{ErrorCode, ServiceError},
 };
 
-pub use extract::{AuthUser, JsonBody, from_json_object};
+pub use extract::{AuthUser, JsonBody};
 
 /// JSON bodies are small; uploads have their own limit.
 const JSON_BODY_LIMIT: usize = 64 * 1024;

@@ -5,14 +5,14 @@ use axum::{
     extract::{Path, State},
     routing::put,
 };
-use omw_domain::{Booking, BookingStatus, BookingUpdate, Chat, Party};
-use serde::{Deserialize, Serialize};
+use omw_domain::{BookingStatus, BookingUpdate};
 
-use super::{
-    JsonBody,
-    extract::{Platform, nested_object},
+use super::{JsonBody, extract::Platform};
+use crate::{
+    http::state::AppState,
+    service::ServiceError,
+    wire::{reply::BookingReply, request::BookingPut},
 };
-use crate::{http::state::AppState, service::error::ServiceError};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(
@@ -21,27 +21,12 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
-#[derive(Deserialize)]
-pub struct BookingBody {
-    #[serde(deserialize_with = "nested_object")]
-    customer: Party,
-    #[serde(default, deserialize_with = "nested_object")]
-    worker: Option<Party>,
-    status: String,
-}
-
-#[derive(Serialize)]
-pub struct BookingResponse {
-    booking: Booking,
-    chat: Option<Chat>,
-}
-
 async fn put_booking(
     _: Platform,
     State(s): State<AppState>,
     Path(booking_id): Path<String>,
-    JsonBody(body): JsonBody<BookingBody>,
-) -> Result<Json<BookingResponse>, ServiceError> {
+    JsonBody(body): JsonBody<BookingPut>,
+) -> Result<Json<BookingReply>, ServiceError> {
     let status = BookingStatus::parse(&body.status).ok_or_else(|| {
         ServiceError::invalid("status must be one of requested, accepted, en_route, in_progress, completed, cancelled")
     })?;
@@ -51,7 +36,7 @@ async fn put_booking(
         status,
     };
     let applied = s.chats.apply_booking(&booking_id, update).await?;
-    Ok(Json(BookingResponse {
+    Ok(Json(BookingReply {
         booking: applied.booking,
         chat: applied.chat,
     }))
@@ -61,8 +46,8 @@ async fn get_booking(
     _: Platform,
     State(s): State<AppState>,
     Path(booking_id): Path<String>,
-) -> Result<Json<BookingResponse>, ServiceError> {
+) -> Result<Json<BookingReply>, ServiceError> {
     let (booking, chat) = s.chats.booking_and_chat(&booking_id).await?;
     let booking = booking.ok_or_else(|| ServiceError::not_found("booking not found"))?;
-    Ok(Json(BookingResponse { booking, chat }))
+    Ok(Json(BookingReply { booking, chat }))
 }
