@@ -465,15 +465,7 @@ async fn dashboard_alerts_and_docs_name_only_exposed_metrics() {
         let (st, _) = s.call(method, path, None, None).await;
         assert_eq!(st, StatusCode::UNAUTHORIZED, "{path}");
     }
-    let text = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics body");
+    let text = s.metrics().await;
     s.stop().await;
 
     let exposed = exposed_names(&text);

@@ -14,15 +14,7 @@ use reqwest::{Method, StatusCode};
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn metric(s: &TestServer, name: &str) -> f64 {
-    let body = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .unwrap_or_default();
+    let body = s.metrics().await;
     body.lines()
         .find(|l| {
             l.strip_prefix(name)

@@ -58,6 +58,18 @@ impl TestServer {
         }
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics body")
+    }
+
     /// The database as an operator sees it: a connection of the test's own beside the server's.
     pub async fn store(&self) -> Arc<dyn omw_storage::Store> {
         omw_storage::open(&self.db.url, 2)
