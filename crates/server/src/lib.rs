@@ -11,6 +11,8 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod realtime;
 pub mod server;

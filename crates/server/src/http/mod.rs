@@ -9,6 +9,7 @@ mod health;
 pub mod metrics;
 mod platform;
 mod trace;
+pub(crate) mod upload_form;
 pub mod web;
 
 use axum::{

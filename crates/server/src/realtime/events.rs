@@ -392,3 +392,21 @@ async fn refresh_token(
     }
     Ok(json!({ "expires_at": omw_domain::time::rfc3339(v.expires_at_ms) }))
 }
+
+/// Every event's payload decoded from `data` as its handler decodes it, in `dispatch`'s order;
+/// true where it was accepted. Only the fuzz targets call it: whatever the bytes, decoding
+/// must not panic, and anything but a JSON object must be refused.
+pub(crate) fn decode_payloads(data: &Result<Value, String>) -> [bool; 7] {
+    fn accepts<T: DeserializeOwned>(data: &Result<Value, String>) -> bool {
+        parse::<T>(data.clone()).is_ok()
+    }
+    [
+        accepts::<JoinChat>(data),
+        accepts::<ChatRef>(data),
+        accepts::<SendMessage>(data),
+        accepts::<LoadMessages>(data),
+        accepts::<TypingEvent>(data),
+        accepts::<MarkRead>(data),
+        accepts::<RefreshToken>(data),
+    ]
+}

@@ -4,7 +4,7 @@
 //! `chat:{id}` (sockets that joined a chat: `new_message`, `user_typing`, `messages_read`).
 
 mod caps;
-mod events;
+pub(crate) mod events;
 mod expiry;
 mod handshake;
 mod notifier;
@@ -62,6 +62,9 @@ pub struct Realtime {
     pub caps: Arc<SocketCaps>,
 }
 
+/// Binary attachments one event may carry (no event takes any; one is tolerated).
+pub(crate) const MAX_INCOMING_BINARIES: usize = 1;
+
 /// The Socket.IO layer with explicit limits (no 64 MiB WebSocket defaults).
 pub fn layer(config: &Config, bus: Bus) -> (SocketIoLayer<Adapter>, SocketIo) {
     let max = usize::try_from(config.max_socket_payload).unwrap_or(64 * 1024);
@@ -81,7 +84,7 @@ pub fn layer(config: &Config, bus: Bus) -> (SocketIoLayer<Adapter>, SocketIo) {
         .with_parser(
             ParserConfig::common()
                 .max_incoming_binary_buf_size(max)
-                .max_incoming_binaries(1),
+                .max_incoming_binaries(MAX_INCOMING_BINARIES),
         )
         .with_adapter::<Adapter>(adapter)
         .build_layer()
