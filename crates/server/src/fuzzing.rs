@@ -13,8 +13,11 @@ use socketioxide_parser_common::CommonParser;
 
 use crate::attachments::{audio, image, sniff};
 
+/// A target's body: one input, any bytes.
+pub type Body = fn(&[u8]);
+
 /// Every target: its name (the folder of its corpus, the file of its fuzz target) and body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("sniff", sniff),
     ("image_probe", image_probe),
     ("image_sanitize", image_sanitize),
