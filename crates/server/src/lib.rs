@@ -12,6 +12,8 @@ pub mod cluster;
 pub mod config;
 pub mod conn;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod realtime;
 pub mod server;

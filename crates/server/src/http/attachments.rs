@@ -13,7 +13,7 @@ use std::{
 use axum::{
     Json, Router,
     body::{Body, BodyDataStream, Bytes},
-    extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Request, State},
+    extract::{DefaultBodyLimit, FromRequestParts, Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -23,7 +23,10 @@ use object_store::GetRange;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
-use super::AuthUser;
+use super::{
+    AuthUser,
+    upload_form::{TempFileSink, open_form, read_form},
+};
 use crate::{
     http::state::AppState,
     service::error::{ErrorCode, ServiceError},
@@ -31,7 +34,7 @@ use crate::{
 };
 
 /// Room for the multipart framing around the file itself.
-const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+pub(super) const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 /// A refused upload's body is read and thrown away up to this many times the largest body
 /// accepted, for at most `DRAIN_TIME` and while it keeps coming (`DRAIN_IDLE`): a client
 /// (a browser's fetch) still sending when the connection closes sees a reset, not our answer.
@@ -52,7 +55,10 @@ pub fn routes() -> Router<AppState> {
         .route("/attachments/{id}/thumb", get(thumbnail))
 }
 
-fn multipart_error(e: axum::extract::multipart::MultipartError, body: &SharedBody) -> ServiceError {
+pub(super) fn multipart_error(
+    e: axum::extract::multipart::MultipartError,
+    body: &SharedBody,
+) -> ServiceError {
     if body.over_limit() || e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ServiceError::new(ErrorCode::PayloadTooLarge, "upload too large")
     } else {
@@ -63,7 +69,7 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, body: &SharedBod
 /// The request body, shared between the multipart parser and the drain that follows a refusal;
 /// counts what was read and fails past `limit` bytes (the parser's view only).
 #[derive(Clone)]
-struct SharedBody {
+pub(super) struct SharedBody {
     inner: Arc<Mutex<BodyDataStream>>,
     read: Arc<AtomicU64>,
     over: Arc<AtomicBool>,
@@ -71,7 +77,7 @@ struct SharedBody {
 }
 
 impl SharedBody {
-    fn new(body: Body, limit: u64) -> Self {
+    pub(super) fn new(body: Body, limit: u64) -> Self {
         SharedBody {
             inner: Arc::new(Mutex::new(body.into_data_stream())),
             read: Arc::default(),
@@ -188,59 +194,25 @@ async fn accept(
     tokio::fs::create_dir_all(&tmp_dir)
         .await
         .map_err(|_| ServiceError::internal())?;
-    let mut req = Request::new(Body::from_stream(body.clone()));
-    *req.headers_mut() = parts.headers.clone();
-    *req.extensions_mut() = parts.extensions.clone();
-    // Anything but multipart/form-data is the wrong kind of body, not a malformed one.
-    let mut multipart = Multipart::from_request(req, s).await.map_err(|_| {
-        ServiceError::new(
-            ErrorCode::UnsupportedMediaType,
-            "expected a multipart/form-data body with a `file` field",
-        )
-    })?;
-    let mut received: Option<Received> = None;
-    let mut duration_hint_ms = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(e, &body))?
-    {
-        match field.name() {
-            Some("file") if received.is_none() => {
-                let name = field.file_name().unwrap_or("file").to_string();
-                let file = tempfile::NamedTempFile::new_in(&tmp_dir)
-                    .map_err(|_| ServiceError::internal())?;
-                let mut out =
-                    tokio::fs::File::from_std(file.reopen().map_err(|_| ServiceError::internal())?);
-                let mut size = 0u64;
-                while let Some(chunk) =
-                    field.chunk().await.map_err(|e| multipart_error(e, &body))?
-                {
-                    attachments::append(&mut out, &mut size, &chunk, max).await?;
-                }
-                out.flush().await.map_err(|_| ServiceError::internal())?;
-                received = Some(Received {
-                    file,
-                    size,
-                    name,
-                    duration_hint_ms: None,
-                });
-            }
-            Some("duration_ms") => {
-                let text = field.text().await.map_err(|e| multipart_error(e, &body))?;
-                duration_hint_ms = text
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|d| (0..=3_600_000).contains(d));
-            }
-            _ => {}
-        }
-    }
+    let mut multipart = open_form(&body, parts, s).await?;
+    let mut sink = TempFileSink {
+        dir: tmp_dir,
+        max,
+        file: None,
+    };
+    let duration_hint_ms =
+        read_form(&mut multipart, &mut sink, |e| multipart_error(e, &body)).await?;
     drop(multipart);
-    let mut received =
-        received.ok_or_else(|| ServiceError::invalid("multipart field `file` is required"))?;
-    received.duration_hint_ms = duration_hint_ms;
+    let (file, mut out, name, size) = sink
+        .file
+        .ok_or_else(|| ServiceError::invalid("multipart field `file` is required"))?;
+    out.flush().await.map_err(|_| ServiceError::internal())?;
+    let received = Received {
+        file,
+        size,
+        name,
+        duration_hint_ms,
+    };
     let attachment = s.chats.store_upload(&who, &chat_id, received).await?;
     Ok(json!({ "attachment": attachment }))
 }

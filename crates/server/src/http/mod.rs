@@ -11,6 +11,7 @@ pub mod metrics;
 mod platform;
 pub mod state;
 mod trace;
+pub(crate) mod upload_form;
 pub mod web;
 
 use axum::{

@@ -5,7 +5,7 @@
 
 mod admission;
 mod caps;
-mod events;
+pub(crate) mod events;
 mod expiry;
 mod handshake;
 mod notifier;
@@ -65,6 +65,9 @@ pub struct Realtime {
     pub admission: Arc<Admission>,
 }
 
+/// Binary attachments one event may carry (no event takes any; one is tolerated).
+pub(crate) const MAX_INCOMING_BINARIES: usize = 1;
+
 /// The Socket.IO layer with explicit limits (no 64 MiB WebSocket defaults).
 pub fn layer(config: &Config, bus: Bus) -> (SocketIoLayer<Adapter>, SocketIo) {
     let max = usize::try_from(config.max_socket_payload).unwrap_or(64 * 1024);
@@ -84,7 +87,7 @@ pub fn layer(config: &Config, bus: Bus) -> (SocketIoLayer<Adapter>, SocketIo) {
         .with_parser(
             ParserConfig::common()
                 .max_incoming_binary_buf_size(max)
-                .max_incoming_binaries(1),
+                .max_incoming_binaries(MAX_INCOMING_BINARIES),
         )
         .with_adapter::<Adapter>(adapter)
         .build_layer()

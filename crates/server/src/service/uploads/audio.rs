@@ -29,6 +29,20 @@ pub fn duration_ms(path: &Path, mime: &str) -> Option<i64> {
     }
 }
 
+/// [`duration_ms`] on a whole file in memory: the same head and tail are read (the fuzz
+/// targets call it).
+pub fn duration_ms_of(bytes: &[u8], mime: &str) -> Option<i64> {
+    let head = |n: usize| bytes.get(..n).unwrap_or(bytes);
+    match mime {
+        "audio/wav" => wav(head(WAV_HEAD)),
+        "audio/ogg" => {
+            let tail = bytes.len().saturating_sub(usize::try_from(OGG_TAIL).ok()?);
+            ogg(head(OGG_HEAD), bytes.get(tail..)?)
+        }
+        _ => None,
+    }
+}
+
 fn read_head(f: &mut std::fs::File, n: usize) -> Option<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
     f.take(n as u64).read_to_end(&mut head).ok()?;

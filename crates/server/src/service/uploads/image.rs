@@ -1,7 +1,10 @@
 //! Images are decoded within limits (no pixel bombs), turned upright, and re-encoded without
 //! any metadata (no EXIF, no GPS), with a thumbnail.
 
-use std::{io::BufReader, path::Path};
+use std::{
+    io::{BufRead, BufReader, Read, Seek},
+    path::Path,
+};
 
 use image::{
     DynamicImage, ImageDecoder, ImageEncoder, ImageReader, Limits,
@@ -89,11 +92,30 @@ pub fn sanitize(
     max_alloc: u64,
     gif_budget: u64,
 ) -> Result<Sanitized, Refusal> {
+    let file = BufReader::new(std::fs::File::open(path).map_err(unreadable)?);
+    sanitize_from(file, format, max_alloc, gif_budget)
+}
+
+/// [`sanitize`] on bytes in memory (the same work; the fuzz targets call it).
+pub fn sanitize_bytes(
+    bytes: &[u8],
+    format: ImageFormat,
+    max_alloc: u64,
+    gif_budget: u64,
+) -> Result<Sanitized, Refusal> {
+    sanitize_from(std::io::Cursor::new(bytes), format, max_alloc, gif_budget)
+}
+
+fn sanitize_from<R: BufRead + Seek>(
+    input: R,
+    format: ImageFormat,
+    max_alloc: u64,
+    gif_budget: u64,
+) -> Result<Sanitized, Refusal> {
     if format == ImageFormat::Gif {
-        return gif(path, gif_budget);
+        return gif(input, gif_budget);
     }
-    let mut reader = ImageReader::open(path)
-        .map_err(unreadable)?
+    let mut reader = ImageReader::new(input)
         .with_guessed_format()
         .map_err(unreadable)?;
     reader.limits(limits(max_alloc));
@@ -177,8 +199,7 @@ fn thumbnail(img: &DynamicImage) -> Result<Vec<u8>, String> {
 /// nothing re-quantized, so memory is one frame (never frames × canvas) and the work is the
 /// pixels actually coded, bounded by `budget` over the whole file. Extensions (comments, XMP,
 /// application data) are not copied.
-fn gif(path: &Path, budget: u64) -> Result<Sanitized, Refusal> {
-    let file = std::fs::File::open(path).map_err(unreadable)?;
+fn gif(input: impl Read, budget: u64) -> Result<Sanitized, Refusal> {
     let mut opts = gif::DecodeOptions::new();
     opts.set_color_output(gif::ColorOutput::Indexed);
     // A frame outside the canvas is refused rather than guessed at.
@@ -186,7 +207,7 @@ fn gif(path: &Path, budget: u64) -> Result<Sanitized, Refusal> {
     if let Some(limit) = std::num::NonZeroU64::new(MAX_PIXELS) {
         opts.set_memory_limit(gif::MemoryLimit::Bytes(limit));
     }
-    let mut dec = opts.read_info(BufReader::new(file)).map_err(unreadable)?;
+    let mut dec = opts.read_info(input).map_err(unreadable)?;
     let (width, height) = (dec.width(), dec.height());
     let global = dec.global_palette().map(<[u8]>::to_vec);
     let mut out = Vec::new();

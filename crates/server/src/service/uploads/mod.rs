@@ -46,7 +46,7 @@ pub fn unsupported(what: &str) -> ServiceError {
 
 /// Append a chunk to the temporary file, refusing past `max` bytes.
 pub async fn append(
-    out: &mut tokio::fs::File,
+    out: &mut (impl tokio::io::AsyncWrite + Unpin),
     size: &mut u64,
     chunk: &[u8],
     max: u64,

@@ -91,9 +91,15 @@ const ODT: &str = "application/vnd.oasis.opendocument.text";
 
 /// Which office document a zip container is, from its central directory.
 fn office(path: &Path) -> Option<Kind> {
+    office_in(std::io::BufReader::new(std::fs::File::open(path).ok()?))
+}
+
+/// [`office`] on any seekable input (the fuzz targets give it bytes in memory). Never panics,
+/// whatever the bytes.
+pub fn office_in<R: std::io::Read + std::io::Seek>(input: R) -> Option<Kind> {
     use std::io::Read;
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).ok()?).ok()?;
-    let has = |zip: &zip::ZipArchive<std::fs::File>, name: &str| zip.index_for_name(name).is_some();
+    let mut zip = zip::ZipArchive::new(input).ok()?;
+    let has = |zip: &zip::ZipArchive<R>, name: &str| zip.index_for_name(name).is_some();
     if has(&zip, "[Content_Types].xml") {
         for (part, mime) in [
             ("word/document.xml", DOCX),
