@@ -13,7 +13,7 @@ use tokio::{
 
 use crate::{
     auth::jwt::JwtVerifier,
-    cluster::{self, Bus, Redis},
+    cluster::{Bus, Redis},
     config::{Config, redact},
     conn,
     files::Files,
@@ -82,7 +82,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     let bus = redis.clone().map_or_else(Bus::local, Bus::redis);
     let (sio_layer, io) = realtime::layer(&config, bus);
     let typing = Arc::new(Typing::new(
-        redis.clone().map(cluster::typing::RedisTyping::new),
+        redis.clone().map(realtime::typing::redis::RedisTyping::new),
     ));
     let notifier = Arc::new(SocketNotifier {
         io: io.clone(),
@@ -103,7 +103,9 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         background.push(task);
     }
     let presence = Arc::new(Presence::new(
-        redis.clone().map(cluster::presence::RedisPresence::new),
+        redis
+            .clone()
+            .map(realtime::presence::redis::RedisPresence::new),
     ));
     background.extend(presence.spawn_heartbeat());
     let expiry = Arc::new(Expiry::default());

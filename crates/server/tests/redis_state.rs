@@ -8,14 +8,13 @@ use std::{
 };
 
 use omw_chat::{
-    cluster::{
-        Redis,
-        presence::RedisPresence,
-        rate::RedisRate,
-        typing::{Lapse, RedisTyping},
-    },
+    cluster::Redis,
     config::RateLimits,
-    service::limits::Limits,
+    realtime::{
+        presence::{SharedPresence, redis::RedisPresence},
+        typing::{Lapse, SharedTyping, redis::RedisTyping},
+    },
+    service::limits::{Limits, redis::RedisRate},
 };
 use omw_domain::{Principal, Role};
 

@@ -1,13 +1,11 @@
-//! Several nodes: what they share through Redis — Socket.IO fan-out ([`Bus`]), presence,
-//! typing, rate limits and cache invalidation. Without `REDIS_URL` there is one node and all of
-//! it stays in-process; the handlers are the same either way.
+//! Several nodes: the Redis connection they share, Socket.IO fan-out over it ([`Bus`]) and cache
+//! invalidation. Presence, typing and rate limits keep their Redis halves beside their local
+//! ones (`realtime::presence`, `realtime::typing`, `service::limits`). Without `REDIS_URL` there
+//! is one node and all of it stays in-process; the handlers are the same either way.
 
 mod bus;
 mod health;
 mod invalidate;
-pub mod presence;
-pub mod rate;
-pub mod typing;
 
 use std::{
     collections::HashMap,

@@ -9,9 +9,9 @@ pub(crate) mod events;
 mod expiry;
 mod handshake;
 mod notifier;
-mod presence;
+pub mod presence;
 mod session;
-mod typing;
+pub mod typing;
 
 use std::sync::Arc;
 

@@ -20,7 +20,7 @@ pub use error::{ErrorCode, ServiceError};
 pub use notifier::{NoopNotifier, Notifier};
 
 use crate::{
-    cluster::{Forget, Invalidations, Redis, rate::RedisRate},
+    cluster::{Forget, Invalidations, Redis},
     config::Config,
     files::Files,
 };
@@ -71,7 +71,10 @@ impl ChatService {
             retention: config.chat_retention,
             purge_retry: (config.purge_retry_backoff, config.purge_retry_max),
             sweeper: sweeper::Wake::default(),
-            limits: limits::Limits::new(&config.rate_limits, shared.clone().map(RedisRate::new)),
+            limits: limits::Limits::new(
+                &config.rate_limits,
+                shared.clone().map(limits::redis::RedisRate::new),
+            ),
             invalidations: Invalidations::new(shared),
             decodes: uploads::gate::DecodeGate::new(
                 config.uploads.concurrent_decodes,

@@ -5,9 +5,11 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use omw_domain::time::now_millis;
 
-use super::{ClusterError, Redis};
+use super::SharedPresence;
+use crate::cluster::{ClusterError, Redis};
 
 /// How long a node's claim that a user is online lives without a heartbeat.
 pub const NODE_TTL: Duration = Duration::from_secs(30);
@@ -36,9 +38,12 @@ impl RedisPresence {
     fn seen_key(&self, user: &str) -> String {
         self.redis.key(&format!("seen:{user}"))
     }
+}
 
+#[async_trait]
+impl SharedPresence for RedisPresence {
     /// This node got its first socket of `user`; true if no other node had one.
-    pub async fn node_joined(&self, user: &str) -> Result<bool, ClusterError> {
+    async fn node_joined(&self, user: &str) -> Result<bool, ClusterError> {
         let (nodes, seen, node) = (
             self.nodes_key(user),
             self.seen_key(user),
@@ -65,7 +70,7 @@ impl RedisPresence {
     }
 
     /// This node's last socket of `user` left; true if no node has one any more.
-    pub async fn node_left(&self, user: &str) -> Result<bool, ClusterError> {
+    async fn node_left(&self, user: &str) -> Result<bool, ClusterError> {
         let (nodes, seen, node) = (
             self.nodes_key(user),
             self.seen_key(user),
@@ -89,7 +94,7 @@ impl RedisPresence {
     }
 
     /// (online on any node, last seen).
-    pub async fn status(&self, user: &str) -> Result<(bool, Option<i64>), ClusterError> {
+    async fn status(&self, user: &str) -> Result<(bool, Option<i64>), ClusterError> {
         let (nodes, seen) = (self.nodes_key(user), self.seen_key(user));
         let now = now_millis();
         let (online, last_seen): (i64, Option<i64>) = self
@@ -106,7 +111,7 @@ impl RedisPresence {
     }
 
     /// Renew this node's claims for the users it has sockets of.
-    pub async fn heartbeat(&self, users: Vec<String>) -> Result<(), ClusterError> {
+    async fn heartbeat(&self, users: Vec<String>) -> Result<(), ClusterError> {
         if users.is_empty() {
             return Ok(());
         }

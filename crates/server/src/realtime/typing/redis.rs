@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use redis::Script;
 
-use super::{ClusterError, Redis};
+use async_trait::async_trait;
+
+use super::{Lapse, SharedTyping};
+use crate::cluster::{ClusterError, Redis};
 
 /// Set the expiry; returns 1 if the indicator was not shown before.
 const START: &str = r"
@@ -38,16 +41,6 @@ pub struct RedisTyping {
     check: Script,
 }
 
-/// What the watcher of a started indicator should do next.
-pub enum Lapse {
-    /// It lapsed and this node removed it: tell the chat it stopped.
-    Expired,
-    /// Someone stopped it already.
-    Gone,
-    /// Check again after this long.
-    After(Duration),
-}
-
 impl RedisTyping {
     pub fn new(redis: Redis) -> Self {
         RedisTyping {
@@ -60,14 +53,12 @@ impl RedisTyping {
     fn key(&self, chat_id: &str, user: &str) -> String {
         self.redis.key(&format!("typing:{chat_id}:{user}"))
     }
+}
 
+#[async_trait]
+impl SharedTyping for RedisTyping {
     /// Show or renew; true if it was not shown before.
-    pub async fn start(
-        &self,
-        chat_id: &str,
-        user: &str,
-        ttl: Duration,
-    ) -> Result<bool, ClusterError> {
+    async fn start(&self, chat_id: &str, user: &str, ttl: Duration) -> Result<bool, ClusterError> {
         let key = self.key(chat_id, user);
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(6_000);
         let script = &self.start;
@@ -81,7 +72,7 @@ impl RedisTyping {
     }
 
     /// Stop; true if it was shown (so the stop must be told).
-    pub async fn stop(&self, chat_id: &str, user: &str) -> Result<bool, ClusterError> {
+    async fn stop(&self, chat_id: &str, user: &str) -> Result<bool, ClusterError> {
         let key = self.key(chat_id, user);
         let removed: i64 = self
             .redis
@@ -92,7 +83,7 @@ impl RedisTyping {
         Ok(removed == 1)
     }
 
-    pub async fn check(&self, chat_id: &str, user: &str) -> Result<Lapse, ClusterError> {
+    async fn check(&self, chat_id: &str, user: &str) -> Result<Lapse, ClusterError> {
         let key = self.key(chat_id, user);
         let script = &self.check;
         let left: i64 = self

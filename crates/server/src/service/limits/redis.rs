@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use redis::Script;
 
-use super::{ClusterError, Redis};
+use async_trait::async_trait;
+
+use super::SharedRate;
+use crate::cluster::{ClusterError, Redis};
 
 /// ARGV: emission interval (µs), burst. Returns 0 if allowed, else µs to wait.
 const GCRA: &str = r"
@@ -34,9 +37,12 @@ impl RedisRate {
             gcra: Script::new(GCRA),
         }
     }
+}
 
+#[async_trait]
+impl SharedRate for RedisRate {
     /// `Ok(None)` if allowed, `Ok(Some(wait))` if refused.
-    pub async fn check(
+    async fn check(
         &self,
         limit: &str,
         user: &str,

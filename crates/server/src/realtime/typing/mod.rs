@@ -1,5 +1,5 @@
 //! Typing indicators: coalesced (only changes are broadcast) and expiring by themselves after
-//! 6 s without renewal. With Redis the state is shared by all nodes (`cluster::typing`); if
+//! 6 s without renewal. With Redis the state is shared by all nodes (`redis`); if
 //! Redis fails, this node keeps it in memory.
 
 use std::{
@@ -10,16 +10,42 @@ use std::{
 
 use tokio::time::Instant;
 
-use crate::cluster::typing::{Lapse, RedisTyping};
+use async_trait::async_trait;
+
+use crate::cluster::ClusterError;
+
+pub mod redis;
 
 /// How long a typing indicator lives without renewal.
 pub const TYPING_TTL: Duration = Duration::from_secs(6);
+
+/// What the watcher of a started indicator should do next.
+pub enum Lapse {
+    /// It lapsed and this node removed it: tell the chat it stopped.
+    Expired,
+    /// Someone stopped it already.
+    Gone,
+    /// Check again after this long.
+    After(Duration),
+}
+
+/// Typing state shared by the nodes (Redis). Each node keeps its own in memory too, and uses it
+/// alone when the shared state fails.
+#[async_trait]
+pub trait SharedTyping: Send + Sync {
+    /// Show or renew; true if it was not shown before.
+    async fn start(&self, chat_id: &str, user: &str, ttl: Duration) -> Result<bool, ClusterError>;
+    /// Stop; true if it was shown (so the stop must be told).
+    async fn stop(&self, chat_id: &str, user: &str) -> Result<bool, ClusterError>;
+    /// Whether a started indicator lapsed, is gone, or lives on for a while.
+    async fn check(&self, chat_id: &str, user: &str) -> Result<Lapse, ClusterError>;
+}
 
 #[derive(Default)]
 pub struct Typing {
     /// (chat id, user key) → when the indicator expires.
     until: Mutex<HashMap<(String, String), Instant>>,
-    shared: Option<RedisTyping>,
+    shared: Option<Box<dyn SharedTyping>>,
 }
 
 pub enum Change {
@@ -32,10 +58,10 @@ pub enum Change {
 }
 
 impl Typing {
-    pub fn new(shared: Option<RedisTyping>) -> Self {
+    pub fn new(shared: Option<impl SharedTyping + 'static>) -> Self {
         Typing {
             until: Mutex::default(),
-            shared,
+            shared: shared.map(|s| Box::new(s) as Box<dyn SharedTyping>),
         }
     }
 

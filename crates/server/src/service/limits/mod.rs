@@ -1,5 +1,5 @@
 //! Per-user rate limits (GCRA token buckets from `governor`), shared by Socket.IO and REST.
-//! With Redis they are shared by all nodes too (`cluster::rate`, the same algorithm); if Redis
+//! With Redis they are shared by all nodes too (`redis`, the same algorithm); if Redis
 //! fails, each node limits on its own meanwhile.
 
 use std::{num::NonZeroU32, time::Duration};
@@ -10,7 +10,25 @@ use governor::{
 };
 use omw_domain::Principal;
 
-use crate::{cluster::rate::RedisRate, config::RateLimits, service::error::ServiceError};
+use async_trait::async_trait;
+
+use crate::{cluster::ClusterError, config::RateLimits, service::error::ServiceError};
+
+pub mod redis;
+
+/// Rate limits shared by the nodes (Redis), with the same algorithm as the local limiter (GCRA).
+/// Each node keeps its own limiter too, and uses it alone when the shared state fails.
+#[async_trait]
+pub trait SharedRate: Send + Sync {
+    /// `Ok(None)` if allowed, `Ok(Some(wait))` if refused.
+    async fn check(
+        &self,
+        limit: &str,
+        user: &str,
+        period: Duration,
+        burst: u32,
+    ) -> Result<Option<Duration>, ClusterError>;
+}
 
 /// One limit: its local limiter and, for Redis, its period and burst.
 struct Limit {
@@ -36,7 +54,7 @@ pub struct Limits {
     messages: Limit,
     events: Limit,
     clock: DefaultClock,
-    shared: Option<RedisRate>,
+    shared: Option<Box<dyn SharedRate>>,
 }
 
 fn period(n: u32, window: Duration) -> Duration {
@@ -56,12 +74,12 @@ pub fn user_key(who: &Principal) -> String {
 }
 
 impl Limits {
-    pub fn new(cfg: &RateLimits, shared: Option<RedisRate>) -> Self {
+    pub fn new(cfg: &RateLimits, shared: Option<impl SharedRate + 'static>) -> Self {
         Limits {
             messages: Limit::new("msg", cfg.messages, cfg.messages_window),
             events: Limit::new("evt", cfg.events, cfg.events_window),
             clock: DefaultClock::default(),
-            shared,
+            shared: shared.map(|s| Box::new(s) as Box<dyn SharedRate>),
         }
     }
 
@@ -127,7 +145,7 @@ mod tests {
                 events: 5,
                 events_window: Duration::from_secs(10),
             },
-            None,
+            None::<redis::RedisRate>,
         );
         let who = Principal {
             user_id: "u".into(),

@@ -1,12 +1,31 @@
 //! Who is online: a user is online while at least one of their sockets is connected, on any
 //! node. This node counts its own sockets; with Redis, the nodes share who is online where
-//! (see `cluster::presence`). If Redis fails, this node's own view is used.
+//! (see `redis`). If Redis fails, this node's own view is used.
 
 use std::{collections::HashMap, sync::Mutex};
 
 use omw_domain::{Principal, time::now_millis};
 
-use crate::{cluster::presence::RedisPresence, service::limits::user_key};
+use async_trait::async_trait;
+
+use crate::{cluster::ClusterError, service::limits::user_key};
+
+pub mod redis;
+
+/// Presence shared by the nodes (Redis): on which nodes each user has a socket, and when they
+/// were last seen. Each node counts its own sockets too, and uses its own view alone when the
+/// shared state fails.
+#[async_trait]
+pub trait SharedPresence: Send + Sync {
+    /// This node got its first socket of `user`; true if no other node had one.
+    async fn node_joined(&self, user: &str) -> Result<bool, ClusterError>;
+    /// This node's last socket of `user` left; true if no other node has one.
+    async fn node_left(&self, user: &str) -> Result<bool, ClusterError>;
+    /// (online anywhere, last seen) of `user`.
+    async fn status(&self, user: &str) -> Result<(bool, Option<i64>), ClusterError>;
+    /// Renew this node's claims for the users it has sockets of.
+    async fn heartbeat(&self, users: Vec<String>) -> Result<(), ClusterError>;
+}
 
 #[derive(Default)]
 struct Entry {
@@ -17,14 +36,14 @@ struct Entry {
 #[derive(Default)]
 pub struct Presence {
     users: Mutex<HashMap<String, Entry>>,
-    shared: Option<RedisPresence>,
+    shared: Option<Box<dyn SharedPresence>>,
 }
 
 impl Presence {
-    pub fn new(shared: Option<RedisPresence>) -> Self {
+    pub fn new(shared: Option<impl SharedPresence + 'static>) -> Self {
         Presence {
             users: Mutex::default(),
-            shared,
+            shared: shared.map(|s| Box::new(s) as Box<dyn SharedPresence>),
         }
     }
 
@@ -110,7 +129,7 @@ impl Presence {
         let me = self.clone();
         Some(tokio::spawn(async move {
             loop {
-                tokio::time::sleep(crate::cluster::presence::HEARTBEAT).await;
+                tokio::time::sleep(redis::HEARTBEAT).await;
                 if let Some(shared) = &me.shared {
                     let _ = shared.heartbeat(me.local_users()).await;
                 }
