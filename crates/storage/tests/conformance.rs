@@ -54,6 +54,7 @@ fn text(chat_id: &str, sender: &str, client_id: &str, body: &str) -> NewMessage 
         attachment_id: None,
         client_id: Some(client_id.into()),
         created_at: now_millis(),
+        system: None,
     }
 }
 

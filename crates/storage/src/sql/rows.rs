@@ -160,6 +160,7 @@ impl TryFrom<MessageRow> for Message {
             attachment,
             client_id: r.client_id,
             created_at: r.created_at,
+            system: None,
         })
     }
 }

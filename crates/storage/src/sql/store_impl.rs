@@ -376,6 +376,7 @@ macro_rules! impl_sql_store {
                             attachment,
                             client_id: m.client_id.clone(),
                             created_at: m.created_at,
+                            system: m.system.clone(),
                         },
                         duplicate: false,
                     }));
@@ -496,15 +497,16 @@ macro_rules! impl_sql_store {
                     let system: Vec<NewMessage> = plan
                         .system_messages
                         .iter()
-                        .map(|text| NewMessage {
+                        .map(|notice| NewMessage {
                             id: uuid::Uuid::now_v7().to_string(),
                             chat_id: chat_id.clone(),
                             sender: Sender::system(),
                             kind: omw_domain::MessageKind::System,
-                            body: Some(text.clone()),
+                            body: Some(notice.body()),
                             attachment_id: None,
                             client_id: None,
                             created_at: now,
+                            system: Some(notice.clone()),
                         })
                         .collect();
                     for inserted in self.insert_batch_in(tx, &system).await? {
