@@ -232,8 +232,12 @@ macro_rules! impl_sql_store {
             /// One multi-row `INSERT`.
             async fn insert_chunk(&self, tx: &mut Tx, chunk: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
                 let (sql, keep) = self.q.insert_messages.exact(chunk.len());
+                let notices = chunk
+                    .iter()
+                    .map(|(m, _)| m.system.as_ref().map(encode_notice).transpose())
+                    .collect::<Result<Vec<_>, _>>()?;
                 let mut query = sqlx::query(sql).persistent(keep);
-                for (m, seq) in chunk {
+                for ((m, seq), notice) in chunk.iter().zip(notices) {
                     query = query
                         .bind(&m.id)
                         .bind(&m.chat_id)
@@ -245,7 +249,8 @@ macro_rules! impl_sql_store {
                         .bind(&m.body)
                         .bind(&m.attachment_id)
                         .bind(&m.client_id)
-                        .bind(m.created_at);
+                        .bind(m.created_at)
+                        .bind(notice);
                 }
                 query.execute(&mut **tx).await?;
                 Ok(())
