@@ -364,6 +364,10 @@ async fn main() -> Result<()> {
                 None => Mode::Chat(c.target.target()?),
             };
             let rep = scenarios::max(&mode, &cfg).await?;
+            if let Some(p) = &cfg.plot {
+                omw_chat_bench::plot::latency_vs_rate(p, &rep)?;
+                eprintln!("plot written to {}", p.display());
+            }
             eprintln!("{}", rep.summary());
             emit(&rep, &c.target.json)?;
         }

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    chat::CloseReason,
     error::DomainError,
     notice::{SystemCode, SystemNotice},
 };
@@ -12,6 +11,31 @@ use crate::{
 pub const MAX_ID_CHARS: usize = 191;
 /// Longest display name kept.
 pub const MAX_NAME_CHARS: usize = 200;
+
+/// Why a chat closed: the booking reached a final status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    Completed,
+    Cancelled,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Completed => "completed",
+            CloseReason::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "completed" => Some(CloseReason::Completed),
+            "cancelled" => Some(CloseReason::Cancelled),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -136,9 +160,10 @@ fn validate_party(what: &str, p: &Party) -> Result<(), DomainError> {
 /// What the chat is told when a booking reaches `status`. Only the messages about the worker
 /// name them (docs/protocol.md, "Languages").
 fn status_notice(status: BookingStatus, worker: Option<&Party>) -> Option<SystemNotice> {
+    let name = worker.map(|w| w.name.as_str());
     Some(match status {
-        BookingStatus::Accepted => SystemNotice::naming_worker(SystemCode::ChatOpened, worker),
-        BookingStatus::EnRoute => SystemNotice::naming_worker(SystemCode::WorkerEnRoute, worker),
+        BookingStatus::Accepted => SystemNotice::naming_worker(SystemCode::ChatOpened, name),
+        BookingStatus::EnRoute => SystemNotice::naming_worker(SystemCode::WorkerEnRoute, name),
         BookingStatus::InProgress => SystemNotice::new(SystemCode::ServiceStarted),
         BookingStatus::Completed => SystemNotice::new(SystemCode::ServiceCompleted),
         BookingStatus::Cancelled => SystemNotice::new(SystemCode::BookingCancelled),

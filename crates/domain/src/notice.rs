@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::booking::Party;
-
 /// The kinds of system message, named as clients see them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,9 +70,9 @@ impl SystemNotice {
 
     /// A notice naming the worker. A missing or blank name is left out, so that each client
     /// supplies its own "Your provider" rather than one in the server's language.
-    pub fn naming_worker(code: SystemCode, worker: Option<&Party>) -> Self {
+    pub fn naming_worker(code: SystemCode, worker_name: Option<&str>) -> Self {
         let mut notice = Self::new(code);
-        if let Some(name) = worker.map(|w| w.name.trim()).filter(|n| !n.is_empty()) {
+        if let Some(name) = worker_name.map(str::trim).filter(|n| !n.is_empty()) {
             notice
                 .params
                 .insert(Self::WORKER_NAME.to_string(), name.to_string());
@@ -109,23 +107,16 @@ impl SystemNotice {
 mod tests {
     use super::*;
 
-    fn worker(name: &str) -> Party {
-        Party {
-            id: "w1".into(),
-            name: name.into(),
-        }
-    }
-
     #[test]
     fn english_bodies_are_the_published_texts() {
-        let bob = worker("Bob");
+        let bob = Some("Bob");
         let cases = [
             (
-                SystemNotice::naming_worker(SystemCode::ChatOpened, Some(&bob)),
+                SystemNotice::naming_worker(SystemCode::ChatOpened, bob),
                 "Bob accepted the booking. You can chat here while the service is active.",
             ),
             (
-                SystemNotice::naming_worker(SystemCode::WorkerEnRoute, Some(&bob)),
+                SystemNotice::naming_worker(SystemCode::WorkerEnRoute, bob),
                 "Bob is on the way",
             ),
             (
@@ -148,19 +139,19 @@ mod tests {
 
     #[test]
     fn a_blank_or_missing_worker_name_is_left_out() {
-        for w in [None, Some(worker("")), Some(worker("  \t"))] {
-            let n = SystemNotice::naming_worker(SystemCode::WorkerEnRoute, w.as_ref());
+        for w in [None, Some(""), Some("  \t")] {
+            let n = SystemNotice::naming_worker(SystemCode::WorkerEnRoute, w);
             assert!(n.params.is_empty(), "{w:?}");
             assert_eq!(n.body(), "Your provider is on the way");
         }
-        let n = SystemNotice::naming_worker(SystemCode::ChatOpened, Some(&worker("  Bob ")));
+        let n = SystemNotice::naming_worker(SystemCode::ChatOpened, Some("  Bob "));
         assert_eq!(n.params[SystemNotice::WORKER_NAME], "Bob");
         assert!(n.body().starts_with("Bob accepted"));
     }
 
     #[test]
     fn serializes_as_code_and_params_object() {
-        let n = SystemNotice::naming_worker(SystemCode::WorkerEnRoute, Some(&worker("Bob")));
+        let n = SystemNotice::naming_worker(SystemCode::WorkerEnRoute, Some("Bob"));
         assert_eq!(
             serde_json::to_string(&n).ok().as_deref(),
             Some(r#"{"code":"worker_en_route","params":{"worker_name":"Bob"}}"#)
@@ -176,7 +167,7 @@ mod tests {
     fn round_trips_and_refuses_unknown_codes() {
         for code in SystemCode::ALL {
             assert_eq!(SystemCode::parse(code.as_str()), Some(code));
-            let n = SystemNotice::naming_worker(code, Some(&worker("Bob")));
+            let n = SystemNotice::naming_worker(code, Some("Bob"));
             let json = serde_json::to_string(&n).unwrap_or_default();
             let back: Result<SystemNotice, _> = serde_json::from_str(&json);
             assert_eq!(back.ok(), Some(n));

@@ -6,6 +6,8 @@ use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 use thiserror::Error;
 
+pub use crate::auth::keys::JwtKey;
+
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("configuration: {var}: {problem}")]
 pub struct ConfigError {
@@ -17,24 +19,6 @@ fn bad(var: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
         var,
         problem: problem.into(),
-    }
-}
-
-/// Where verifying keys come from; the algorithm is fixed here, never by a token.
-#[derive(Clone)]
-pub enum JwtKey {
-    /// HS256 with a shared secret.
-    Secret(Vec<u8>),
-    /// RS256 / ES256 / EdDSA from a PEM public key.
-    PublicKeyPem(Vec<u8>),
-}
-
-impl std::fmt::Debug for JwtKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            JwtKey::Secret(_) => f.write_str("JwtKey::Secret(..)"),
-            JwtKey::PublicKeyPem(_) => f.write_str("JwtKey::PublicKeyPem(..)"),
-        }
     }
 }
 
@@ -301,7 +285,7 @@ impl Config {
             (Some(path), None) => {
                 let pem = std::fs::read(&path)
                     .map_err(|e| bad("JWT_PUBLIC_KEY_FILE", format!("{path}: {e}")))?;
-                crate::auth::jwt::check_public_key(&pem)
+                crate::auth::keys::check_public_key(&pem)
                     .map_err(|e| bad("JWT_PUBLIC_KEY_FILE", e))?;
                 JwtKey::PublicKeyPem(pem)
             }

@@ -59,7 +59,7 @@ async fn a_failing_purge_does_not_block_the_others(db: Arc<TestDb>) {
         ],
     )
     .await;
-    let store = s.running.as_ref().unwrap().state.chats.store.clone();
+    let store = s.store().await;
     let customer = s.token("c1", Role::Customer);
 
     // A chat whose file cannot be deleted: a directory where the upload was.

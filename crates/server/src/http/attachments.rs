@@ -25,9 +25,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::AuthUser;
 use crate::{
-    attachments::{self, Received},
-    error::{ApiError, ErrorCode},
-    state::AppState,
+    http::state::AppState,
+    service::error::{ErrorCode, ServiceError},
+    service::uploads::{self as attachments, Received},
 };
 
 /// Room for the multipart framing around the file itself.
@@ -52,11 +52,11 @@ pub fn routes() -> Router<AppState> {
         .route("/attachments/{id}/thumb", get(thumbnail))
 }
 
-fn multipart_error(e: axum::extract::multipart::MultipartError, body: &SharedBody) -> ApiError {
+fn multipart_error(e: axum::extract::multipart::MultipartError, body: &SharedBody) -> ServiceError {
     if body.over_limit() || e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(ErrorCode::PayloadTooLarge, "upload too large")
+        ServiceError::new(ErrorCode::PayloadTooLarge, "upload too large")
     } else {
-        ApiError::invalid(format!("multipart body: {}", e.body_text()))
+        ServiceError::invalid(format!("multipart body: {}", e.body_text()))
     }
 }
 
@@ -173,33 +173,27 @@ async fn accept(
     parts: &mut axum::http::request::Parts,
     body: SharedBody,
     declared: Option<u64>,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<serde_json::Value, ServiceError> {
     let max = s.config.max_upload_bytes;
     let AuthUser(who) = AuthUser::from_request_parts(parts, s).await?;
     let Path(chat_id) = Path::<String>::from_request_parts(parts, s)
         .await
-        .map_err(|e| ApiError::invalid(e.body_text()))?;
+        .map_err(|e| ServiceError::invalid(e.body_text()))?;
     // A declared length past the limit is refused before reading anything.
     if declared.is_some_and(|n| n > max + MULTIPART_OVERHEAD) {
         return Err(attachments::too_large(max));
     }
-    s.chats.limits.event(&who).await?;
-    // Authorize before reading the body: outsiders do not get to fill our disk.
-    let chat = s.chats.member_chat(&who, &chat_id).await?;
-    if !chat.is_active() {
-        return Err(ApiError::new(ErrorCode::ChatClosed, "this chat is closed"));
-    }
-    s.chats.check_upload_quota(&who, &chat_id).await?;
+    s.chats.admit_upload(&who, &chat_id).await?;
     let tmp_dir = s.config.upload_dir.join("tmp");
     tokio::fs::create_dir_all(&tmp_dir)
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(|_| ServiceError::internal())?;
     let mut req = Request::new(Body::from_stream(body.clone()));
     *req.headers_mut() = parts.headers.clone();
     *req.extensions_mut() = parts.extensions.clone();
     // Anything but multipart/form-data is the wrong kind of body, not a malformed one.
     let mut multipart = Multipart::from_request(req, s).await.map_err(|_| {
-        ApiError::new(
+        ServiceError::new(
             ErrorCode::UnsupportedMediaType,
             "expected a multipart/form-data body with a `file` field",
         )
@@ -214,17 +208,17 @@ async fn accept(
         match field.name() {
             Some("file") if received.is_none() => {
                 let name = field.file_name().unwrap_or("file").to_string();
-                let file =
-                    tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|_| ApiError::internal())?;
+                let file = tempfile::NamedTempFile::new_in(&tmp_dir)
+                    .map_err(|_| ServiceError::internal())?;
                 let mut out =
-                    tokio::fs::File::from_std(file.reopen().map_err(|_| ApiError::internal())?);
+                    tokio::fs::File::from_std(file.reopen().map_err(|_| ServiceError::internal())?);
                 let mut size = 0u64;
                 while let Some(chunk) =
                     field.chunk().await.map_err(|e| multipart_error(e, &body))?
                 {
                     attachments::append(&mut out, &mut size, &chunk, max).await?;
                 }
-                out.flush().await.map_err(|_| ApiError::internal())?;
+                out.flush().await.map_err(|_| ServiceError::internal())?;
                 received = Some(Received {
                     file,
                     size,
@@ -245,7 +239,7 @@ async fn accept(
     }
     drop(multipart);
     let mut received =
-        received.ok_or_else(|| ApiError::invalid("multipart field `file` is required"))?;
+        received.ok_or_else(|| ServiceError::invalid("multipart field `file` is required"))?;
     received.duration_hint_ms = duration_hint_ms;
     let attachment = s.chats.store_upload(&who, &chat_id, received).await?;
     Ok(json!({ "attachment": attachment }))
@@ -256,7 +250,7 @@ async fn download(
     AuthUser(who): AuthUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let rec = s.chats.attachment_for(&who, &id).await?;
     serve(&s, &rec.storage_key, &rec.mime, Some(&rec.name), &headers).await
 }
@@ -266,11 +260,11 @@ async fn thumbnail(
     AuthUser(who): AuthUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let rec = s.chats.attachment_for(&who, &id).await?;
     let key = rec
         .thumb_key
-        .ok_or_else(|| ApiError::not_found("this attachment has no thumbnail"))?;
+        .ok_or_else(|| ServiceError::not_found("this attachment has no thumbnail"))?;
     serve(&s, &key, "image/jpeg", None, &headers).await
 }
 
@@ -327,13 +321,13 @@ async fn serve(
     mime: &str,
     name: Option<&str>,
     headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let range = parse_range(headers);
     let ranged = range.is_some();
-    let file = match s.chats.files.get(key, range).await {
+    let file = match s.chats.file(key, range).await {
         Ok(f) => f,
         Err(object_store::Error::NotFound { .. }) => {
-            return Err(ApiError::not_found("attachment not found"));
+            return Err(ServiceError::not_found("attachment not found"));
         }
         Err(e) if ranged => {
             tracing::debug!(error = %e, "bad range");
@@ -345,7 +339,7 @@ async fn serve(
         }
         Err(e) => {
             tracing::error!(error = %e, "reading a stored file");
-            return Err(ApiError::new(
+            return Err(ServiceError::new(
                 ErrorCode::Unavailable,
                 "file storage is unavailable",
             ));
@@ -382,7 +376,7 @@ async fn serve(
     }
     let mut res = res
         .body(Body::from_stream(file.body))
-        .map_err(|_| ApiError::internal())?;
+        .map_err(|_| ServiceError::internal())?;
     res.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("authorization"));
     Ok(res)

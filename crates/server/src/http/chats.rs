@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{AuthUser, JsonBody, extract::QueryParams};
-use crate::{error::ApiError, service::chats::PageQuery, state::AppState};
+use crate::{http::state::AppState, service::chats::PageQuery, service::error::ServiceError};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -22,7 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/chats/{chat_id}/read", post(mark_read))
 }
 
-type Res = Result<Json<Value>, ApiError>;
+type Res = Result<Json<Value>, ServiceError>;
 
 async fn list_chats(State(s): State<AppState>, AuthUser(who): AuthUser) -> Res {
     let chats: Vec<Value> = s
@@ -97,7 +97,7 @@ async fn send(
     AuthUser(who): AuthUser,
     Path(chat_id): Path<String>,
     JsonBody(b): JsonBody<SendBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), ServiceError> {
     let msg = ClientMessage {
         client_id: b.client_id,
         kind: b.kind,

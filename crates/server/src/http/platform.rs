@@ -12,7 +12,7 @@ use super::{
     JsonBody,
     extract::{Platform, nested_object},
 };
-use crate::{error::ApiError, state::AppState};
+use crate::{http::state::AppState, service::error::ServiceError};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(
@@ -41,9 +41,9 @@ async fn put_booking(
     State(s): State<AppState>,
     Path(booking_id): Path<String>,
     JsonBody(body): JsonBody<BookingBody>,
-) -> Result<Json<BookingResponse>, ApiError> {
+) -> Result<Json<BookingResponse>, ServiceError> {
     let status = BookingStatus::parse(&body.status).ok_or_else(|| {
-        ApiError::invalid("status must be one of requested, accepted, en_route, in_progress, completed, cancelled")
+        ServiceError::invalid("status must be one of requested, accepted, en_route, in_progress, completed, cancelled")
     })?;
     let update = BookingUpdate {
         customer: body.customer,
@@ -61,12 +61,8 @@ async fn get_booking(
     _: Platform,
     State(s): State<AppState>,
     Path(booking_id): Path<String>,
-) -> Result<Json<BookingResponse>, ApiError> {
-    let store = &s.chats.store;
-    let booking = store
-        .get_booking(&booking_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("booking not found"))?;
-    let chat = store.get_chat_by_booking(&booking_id).await?;
+) -> Result<Json<BookingResponse>, ServiceError> {
+    let (booking, chat) = s.chats.booking_and_chat(&booking_id).await?;
+    let booking = booking.ok_or_else(|| ServiceError::not_found("booking not found"))?;
     Ok(Json(BookingResponse { booking, chat }))
 }

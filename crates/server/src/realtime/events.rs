@@ -6,6 +6,7 @@ use omw_domain::{ClientMessage, Principal};
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 use socketioxide::extract::{AckSender, Event, TryData};
+use tracing::Instrument;
 
 use super::{
     Adapter, Realtime, SocketRef, chat_room,
@@ -13,11 +14,11 @@ use super::{
     typing::Change,
 };
 use crate::{
-    error::ApiError,
+    service::error::ServiceError,
     service::{chats::PageQuery, limits::user_key},
 };
 
-type Reply = Result<Value, ApiError>;
+type Reply = Result<Value, ServiceError>;
 
 /// `{ ok: true, ...data }` or `{ ok: false, error }`.
 fn ack_body(reply: Reply) -> Value {
@@ -35,8 +36,10 @@ fn ack_body(reply: Reply) -> Value {
 }
 
 /// An event's data as `T`; it must be a JSON object (see `http::from_json_object`).
-fn parse<T: DeserializeOwned>(data: Result<Value, impl std::fmt::Display>) -> Result<T, ApiError> {
-    let value = data.map_err(|e| ApiError::invalid(format!("payload: {e}")))?;
+fn parse<T: DeserializeOwned>(
+    data: Result<Value, impl std::fmt::Display>,
+) -> Result<T, ServiceError> {
+    let value = data.map_err(|e| ServiceError::invalid(format!("payload: {e}")))?;
     crate::http::from_json_object(value)
 }
 
@@ -51,21 +54,53 @@ async fn handle<F, Fut>(
     F: FnOnce(Arc<Realtime>, SocketRef, Arc<Session>, Result<Value, String>, TurnGuard) -> Fut,
     Fut: Future<Output = Reply>,
 {
+    // Ids only: never the message text, never a token.
+    let chat_id = call
+        .data
+        .as_ref()
+        .ok()
+        .and_then(|d| d.get("chat_id"))
+        .and_then(Value::as_str)
+        .filter(|id| id.len() <= omw_domain::booking::MAX_ID_CHARS)
+        .unwrap_or_default()
+        .to_owned();
+    let span = tracing::info_span!(
+        "event",
+        event,
+        sid = %s.id,
+        user = %call.session.principal.user_id,
+        chat_id,
+    );
+    handle_in_turn(rt, s, event, call, handler)
+        .instrument(span)
+        .await;
+}
+
+async fn handle_in_turn<F, Fut>(
+    rt: Arc<Realtime>,
+    s: SocketRef,
+    event: &'static str,
+    call: Call,
+    handler: F,
+) where
+    F: FnOnce(Arc<Realtime>, SocketRef, Arc<Session>, Result<Value, String>, TurnGuard) -> Fut,
+    Fut: Future<Output = Reply>,
+{
     let session = call.session;
     let n = call.ticket.number();
-    tracing::debug!(event, ticket = n, sid = %s.id, "event received");
+    tracing::debug!(ticket = n, "event received");
     let turn = session.turn(call.ticket).await;
-    tracing::debug!(event, ticket = n, "event handling");
+    tracing::debug!(ticket = n, "event handling");
     let started = std::time::Instant::now();
     // The handler holds the turn and may hand it on early (see send_message).
-    let reply = match rt.chats.limits.event(&session.principal).await {
+    let reply = match rt.chats.count_event(&session.principal).await {
         Err(e) => Err(e),
         Ok(()) => handler(rt.clone(), s.clone(), session, call.data, turn).await,
     };
     metrics::histogram!("omw_ack_seconds", "event" => event)
         .record(started.elapsed().as_secs_f64());
     let sent = call.ack.send(&ack_body(reply));
-    tracing::debug!(event, ticket = n, ok = sent.is_ok(), "event acked");
+    tracing::debug!(ticket = n, ok = sent.is_ok(), "event acked");
 }
 
 /// What every event brings: its place in the socket's order, its payload and its ack.
@@ -89,7 +124,7 @@ async fn dispatch(rt: Arc<Realtime>, s: SocketRef, event: String, call: Call) {
         // Still takes its turn (its ticket is numbered) and counts against the rate limit.
         _ => {
             let unknown = move |_: Arc<Realtime>, _: SocketRef, _: Arc<Session>, _, _| async move {
-                Err(ApiError::invalid(format!("unknown event: {event}")))
+                Err(ServiceError::invalid(format!("unknown event: {event}")))
             };
             handle(rt, s, "unknown", call, unknown).await;
         }
@@ -135,14 +170,9 @@ async fn join_chat(
     let chat = match (p.chat_id, p.booking_id) {
         (Some(id), _) => rt.chats.chat_for(who, &id).await?,
         (None, Some(b)) => rt.chats.chat_for_booking(who, &b).await?,
-        (None, None) => return Err(ApiError::invalid("chat_id or booking_id is required")),
+        (None, None) => return Err(ServiceError::invalid("chat_id or booking_id is required")),
     };
-    let page = rt
-        .chats
-        .store
-        .load_messages(&chat.id, omw_storage::Page::Latest, 50)
-        .await?;
-    let reads = rt.chats.store.read_states(&chat.id).await?;
+    let (page, reads) = rt.chats.opening(&chat).await?;
     let read_of = |id: &str| {
         reads
             .iter()
@@ -178,22 +208,12 @@ async fn join_chat(
         // A close that committed after the read above may have emptied the room before this
         // socket joined it. Read again, now that it is in: a close committing after this read
         // empties the room after the join (it leaves the room only once committed).
-        let again = rt.chats.store.get_chat(&chat.id).await;
-        if again.is_err() {
-            s.leave(chat_room(&chat.id));
-            session.set_joined(&chat.id, false);
-        }
-        match again? {
-            Some(now) if now.is_active() => chat,
-            now => {
+        match rt.chats.reread(&chat.id).await {
+            Ok(Some(now)) if now.is_active() => chat,
+            again => {
                 s.leave(chat_room(&chat.id));
                 session.set_joined(&chat.id, false);
-                let Some(now) = now else {
-                    rt.chats.refresh_cached(None, &chat.id);
-                    return Err(ApiError::not_found("chat not found"));
-                };
-                rt.chats.refresh_cached(Some(&now), &now.id);
-                now
+                again?.ok_or_else(|| ServiceError::not_found("chat not found"))?
             }
         }
     } else {
@@ -320,12 +340,7 @@ async fn typing(
     let p: TypingEvent = parse(data)?;
     let who = session.principal.clone();
     let chat = rt.chats.member_chat(&who, &p.chat_id).await?;
-    if !chat.is_active() {
-        return Err(ApiError::new(
-            crate::error::ErrorCode::ChatClosed,
-            "this chat is closed",
-        ));
-    }
+    chat.ensure_writable()?;
     let key = user_key(&who);
     match rt.typing.set(&p.chat_id, &key, p.is_typing).await {
         Change::Started => {
@@ -381,14 +396,14 @@ async fn refresh_token(
     if v.principal.user_id != session.principal.user_id
         || v.principal.role != session.principal.role
     {
-        return Err(ApiError::forbidden("the new token names another user"));
+        return Err(ServiceError::forbidden("the new token names another user"));
     }
     let was = session
         .expires_at_ms
         .swap(v.expires_at_ms, std::sync::atomic::Ordering::AcqRel);
     if !rt.expiry.moved(s.id, was, v.expires_at_ms) {
         // The old token ran out first: the socket is on its way out.
-        return Err(ApiError::unauthorized("token expired"));
+        return Err(ServiceError::unauthorized("token expired"));
     }
     Ok(json!({ "expires_at": omw_domain::time::rfc3339(v.expires_at_ms) }))
 }

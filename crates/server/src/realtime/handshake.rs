@@ -18,7 +18,7 @@ use super::{
     user_room,
 };
 use crate::cluster::Bus;
-use crate::{auth::platform::bearer, error::ErrorCode, service::limits::user_key};
+use crate::{auth::platform::bearer, service::error::ErrorCode, service::limits::user_key};
 
 /// A refused handshake. Its text is the SPEC error code, which socket.io-client shows as
 /// `connect_error`'s `err.message`.

@@ -58,6 +58,13 @@ impl TestServer {
         }
     }
 
+    /// The database as an operator sees it: a connection of the test's own beside the server's.
+    pub async fn store(&self) -> Arc<dyn omw_storage::Store> {
+        omw_storage::open(&self.db.url, 2)
+            .await
+            .expect("the test database opens")
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.stop().await;
