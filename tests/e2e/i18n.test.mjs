@@ -1,62 +1,13 @@
 // Languages in the browser (SPEC §9.5): the pseudo-locale shows no untranslated text anywhere,
 // and one chat is German for the worker and Arabic (right to left) for the customer, on phones.
 //
-// Until the server stores system messages as { code, params } (issue 20, server part), the
-// socket frames of these tests get the `system` field the server will send, made from the
-// English bodies the server writes today (crates/domain/src/booking.rs). The web client is what
-// is tested: it renders a system message from code + params in each reader's language. Remove
-// `withSystemCodes` once the server sends the field itself.
+// System messages come from the server's `message.system` ({ code, params }): the web client
+// renders them in each reader's language.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DESKTOP, PHONE, assertNoPageErrors, demo, expectOneBubble, fixture, horizontalOverflow, openChat, screenshot, sendText, tid, waitUntil } from './lib/harness.mjs';
 
 const f = fixture();
-
-const SYSTEM_BODIES = [
-  [/^(.+) accepted the booking\. You can chat here while the service is active\.$/, 'chat_opened', (m) => ({ worker_name: m[1] })],
-  [/^(.+) is on the way$/, 'worker_en_route', (m) => ({ worker_name: m[1] })],
-  [/^Service started$/, 'service_started', () => ({})],
-  [/^Service completed\. This chat is now closed\.$/, 'service_completed', () => ({})],
-  [/^Booking cancelled\. This chat is now closed\.$/, 'booking_cancelled', () => ({})],
-];
-
-function addCodes(v) {
-  if (Array.isArray(v)) return v.map(addCodes);
-  if (!v || typeof v !== 'object') return v;
-  const out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, addCodes(x)]));
-  if (out.kind === 'system' && !out.system && typeof out.body === 'string') {
-    for (const [re, code, params] of SYSTEM_BODIES) {
-      const m = re.exec(out.body);
-      if (m) {
-        out.system = { code, params: params(m) };
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-/** The server's Socket.IO frames with `message.system` added (see the top of this file). */
-async function withSystemCodes(context) {
-  await context.routeWebSocket(/\/socket\.io\//, (ws) => {
-    const server = ws.connectToServer();
-    ws.onMessage((m) => server.send(m));
-    server.onMessage((m) => {
-      // Engine.IO message (4) carrying a Socket.IO EVENT (2) or ACK (3): "42[…]", "431[…]".
-      if (typeof m === 'string' && /^4[23]/.test(m)) {
-        const at = m.indexOf('[');
-        if (at > 0) {
-          try {
-            return ws.send(m.slice(0, at) + JSON.stringify(addCodes(JSON.parse(m.slice(at)))));
-          } catch {
-            // not JSON: pass it on as it is
-          }
-        }
-      }
-      ws.send(m);
-    });
-  });
-}
 
 /**
  * Visible text and accessible names that are not inside pseudo-locale brackets ⟦…⟧, once the
@@ -92,7 +43,7 @@ describe('languages', () => {
   test(
     'pseudo-locale: no untranslated text on either page or in the chat',
     f.scenario('pseudo locale', async () => {
-      const opts = { locale: 'en-US', query: '?lang=en-XA', setup: withSystemCodes };
+      const opts = { locale: 'en-US', query: '?lang=en-XA' };
       const c = await f.party('customer', DESKTOP, opts);
       const w = await f.party('worker', DESKTOP, opts);
       const { booking } = await demo(f.server.url, 'GET', '/demo/api/booking');
@@ -118,8 +69,8 @@ describe('languages', () => {
     'worker in German, customer in Arabic (right to left) at 375 px: texts, system messages, dates',
     f.scenario('german and arabic', async () => {
       // The browser's language decides (the demo's tokens carry no `locale` claim).
-      const w = await f.party('worker', PHONE, { locale: 'de-DE', setup: withSystemCodes });
-      const c = await f.party('customer', PHONE, { locale: 'ar', setup: withSystemCodes });
+      const w = await f.party('worker', PHONE, { locale: 'de-DE' });
+      const c = await f.party('customer', PHONE, { locale: 'ar' });
       assert.equal(await w.page.locator('html').getAttribute('lang'), 'de');
       assert.deepEqual([await c.page.locator('html').getAttribute('lang'), await c.page.locator('html').getAttribute('dir')], ['ar', 'rtl']);
       await waitUntil(async () => (await w.page.locator(tid('booking-status')).textContent()) === 'Angenommen', 'worker: German status');

@@ -24,6 +24,8 @@ describe('join_chat', () => {
     assert.equal(byChat.messages.length, 1);
     assert.equal(byChat.messages[0].kind, 'system');
     assert.equal(byChat.messages[0].sender.role, 'system');
+    assert.equal(byChat.messages[0].system.code, 'chat_opened');
+    assert.equal(byChat.messages[0].system.params.worker_name, p.workerParty.name);
     assert.equal(byChat.has_more, false);
     const roles = byChat.participants.map((x) => x.role).sort();
     assert.deepEqual(roles, ['customer', 'worker']);
@@ -269,10 +271,14 @@ describe('lifecycle pushes', () => {
     await ask(cs, 'join_chat', { chat_id: chat.id });
     const sys = next(cs, 'new_message', (d) => d.message.kind === 'system');
     await platform(server.url, booking, 'en_route', { customer, worker });
-    assert.equal((await sys).message.body, 'Dan is on the way');
+    const enRoute = (await sys).message;
+    assert.equal(enRoute.body, 'Dan is on the way');
+    assert.deepEqual(enRoute.system, { code: 'worker_en_route', params: { worker_name: 'Dan' } });
+    const closing = next(cs, 'new_message', (d) => d.message.kind === 'system');
     const closedC = next(cs, 'chat_closed');
     const closedW = next(ws, 'chat_closed');
     await platform(server.url, booking, 'completed', { customer, worker });
+    assert.deepEqual((await closing).message.system, { code: 'service_completed', params: {} });
     assert.deepEqual(await closedC, { chat_id: chat.id, booking_id: booking, reason: 'completed' });
     assert.equal((await closedW).reason, 'completed');
     const refused = await ask(cs, 'send_message', text(chat.id, 'too late'));

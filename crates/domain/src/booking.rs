@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::DomainError;
+use crate::{
+    error::DomainError,
+    notice::{SystemCode, SystemNotice},
+};
 
 /// Longest id accepted for bookings and users (fits an indexed utf8mb4 VARCHAR).
 pub const MAX_ID_CHARS: usize = 191;
@@ -130,7 +133,7 @@ pub struct Transition {
     /// The chat is to be created now (the booking was just accepted).
     pub open_chat: bool,
     /// System messages to add to the chat, in order.
-    pub system_messages: Vec<String>,
+    pub system_messages: Vec<SystemNotice>,
     /// The chat is to be closed for this reason.
     pub close_chat: Option<CloseReason>,
 }
@@ -154,25 +157,18 @@ fn validate_party(what: &str, p: &Party) -> Result<(), DomainError> {
     Ok(())
 }
 
-fn worker_label(worker: Option<&Party>) -> String {
-    match worker {
-        Some(w) if !w.name.trim().is_empty() => w.name.trim().to_string(),
-        _ => "Your provider".to_string(),
-    }
-}
-
-fn status_message(status: BookingStatus, worker: Option<&Party>) -> Option<String> {
-    match status {
-        BookingStatus::Accepted => Some(format!(
-            "{} accepted the booking. You can chat here while the service is active.",
-            worker_label(worker)
-        )),
-        BookingStatus::EnRoute => Some(format!("{} is on the way", worker_label(worker))),
-        BookingStatus::InProgress => Some("Service started".to_string()),
-        BookingStatus::Completed => Some("Service completed. This chat is now closed.".into()),
-        BookingStatus::Cancelled => Some("Booking cancelled. This chat is now closed.".into()),
-        BookingStatus::Requested => None,
-    }
+/// What the chat is told when a booking reaches `status`. Only the messages about the worker
+/// name them (docs/protocol.md, "Languages").
+fn status_notice(status: BookingStatus, worker: Option<&Party>) -> Option<SystemNotice> {
+    let name = worker.map(|w| w.name.as_str());
+    Some(match status {
+        BookingStatus::Accepted => SystemNotice::naming_worker(SystemCode::ChatOpened, name),
+        BookingStatus::EnRoute => SystemNotice::naming_worker(SystemCode::WorkerEnRoute, name),
+        BookingStatus::InProgress => SystemNotice::new(SystemCode::ServiceStarted),
+        BookingStatus::Completed => SystemNotice::new(SystemCode::ServiceCompleted),
+        BookingStatus::Cancelled => SystemNotice::new(SystemCode::BookingCancelled),
+        BookingStatus::Requested => return None,
+    })
 }
 
 impl Transition {
@@ -210,12 +206,9 @@ impl Transition {
             // First sight of the booking: the platform may mirror it at any status.
             let open_chat = next.status.chat_active();
             let system_messages = if open_chat {
-                let mut msgs = vec![status_message(
-                    BookingStatus::Accepted,
-                    next.worker.as_ref(),
-                )];
+                let mut msgs = vec![status_notice(BookingStatus::Accepted, next.worker.as_ref())];
                 if next.status != BookingStatus::Accepted {
-                    msgs.push(status_message(next.status, next.worker.as_ref()));
+                    msgs.push(status_notice(next.status, next.worker.as_ref()));
                 }
                 msgs.into_iter().flatten().collect()
             } else {
@@ -282,13 +275,10 @@ impl Transition {
         let open_chat = !had_chat && next.status.chat_active();
         let mut system_messages = Vec::new();
         if open_chat {
-            system_messages.extend(status_message(
-                BookingStatus::Accepted,
-                next.worker.as_ref(),
-            ));
+            system_messages.extend(status_notice(BookingStatus::Accepted, next.worker.as_ref()));
         }
         if (had_chat || open_chat) && next.status != BookingStatus::Accepted {
-            system_messages.extend(status_message(next.status, next.worker.as_ref()));
+            system_messages.extend(status_notice(next.status, next.worker.as_ref()));
         }
         let close_chat = match next.status {
             BookingStatus::Completed if had_chat => Some(CloseReason::Completed),
@@ -368,26 +358,76 @@ mod tests {
         }
     }
 
+    fn codes(t: &Transition) -> Vec<SystemCode> {
+        t.system_messages.iter().map(|n| n.code).collect()
+    }
+
     #[test]
     fn acceptance_opens_with_a_system_message() {
         let t = Transition::plan("b1", Some(&booking(Requested)), update(Accepted)).unwrap();
         assert!(t.open_chat);
-        assert_eq!(t.system_messages.len(), 1);
-        assert!(t.system_messages[0].starts_with("Bob accepted"));
+        assert_eq!(codes(&t), [SystemCode::ChatOpened]);
+        assert_eq!(
+            t.system_messages[0].params[SystemNotice::WORKER_NAME],
+            "Bob"
+        );
+        assert!(t.system_messages[0].body().starts_with("Bob accepted"));
     }
 
     #[test]
     fn first_sight_in_progress_opens_and_says_so() {
         let t = Transition::plan("b1", None, update(InProgress)).unwrap();
         assert!(t.open_chat);
-        assert_eq!(t.system_messages.len(), 2);
-        assert_eq!(t.system_messages[1], "Service started");
+        assert_eq!(
+            codes(&t),
+            [SystemCode::ChatOpened, SystemCode::ServiceStarted]
+        );
+        assert_eq!(t.system_messages[1].body(), "Service started");
+        assert!(t.system_messages[1].params.is_empty());
     }
 
     #[test]
     fn en_route_names_the_worker() {
         let t = Transition::plan("b1", Some(&booking(Accepted)), update(EnRoute)).unwrap();
-        assert_eq!(t.system_messages, vec!["Bob is on the way".to_string()]);
+        assert_eq!(codes(&t), [SystemCode::WorkerEnRoute]);
+        assert_eq!(t.system_messages[0].body(), "Bob is on the way");
+    }
+
+    #[test]
+    fn a_nameless_worker_is_not_named() {
+        let mut u = update(EnRoute);
+        u.worker = Some(party("w1", " "));
+        let t = Transition::plan("b1", None, u).unwrap();
+        assert_eq!(
+            codes(&t),
+            [SystemCode::ChatOpened, SystemCode::WorkerEnRoute]
+        );
+        assert!(t.system_messages.iter().all(|n| n.params.is_empty()));
+        assert_eq!(t.system_messages[1].body(), "Your provider is on the way");
+    }
+
+    #[test]
+    fn closing_messages_carry_no_params() {
+        let t = Transition::plan("b1", Some(&booking(InProgress)), update(Completed)).unwrap();
+        assert_eq!(codes(&t), [SystemCode::ServiceCompleted]);
+        assert!(t.system_messages[0].params.is_empty());
+        assert_eq!(
+            t.system_messages[0].body(),
+            "Service completed. This chat is now closed."
+        );
+        let t = Transition::plan("b1", Some(&booking(EnRoute)), update(Cancelled)).unwrap();
+        assert_eq!(codes(&t), [SystemCode::BookingCancelled]);
+        assert!(t.system_messages[0].params.is_empty());
+        assert_eq!(
+            t.system_messages[0].body(),
+            "Booking cancelled. This chat is now closed."
+        );
+    }
+
+    #[test]
+    fn no_chat_no_messages() {
+        let t = Transition::plan("b1", Some(&booking(Requested)), update(Cancelled)).unwrap();
+        assert!(t.system_messages.is_empty() && t.close_chat.is_none());
     }
 
     #[test]

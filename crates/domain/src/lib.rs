@@ -8,6 +8,7 @@ pub mod booking;
 pub mod chat;
 pub mod error;
 pub mod message;
+pub mod notice;
 pub mod retention;
 pub mod time;
 
@@ -19,3 +20,4 @@ pub use message::{
     Attachment, ClientMessage, MAX_BODY_CHARS, MAX_CLIENT_ID_CHARS, Message, MessageKind,
     NewMessage, Sender, SenderRole, ValidMessage,
 };
+pub use notice::{SystemCode, SystemNotice};

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     access::Role,
     error::DomainError,
+    notice::SystemNotice,
     time::{Millis, serde_rfc3339},
 };
 
@@ -164,6 +165,9 @@ pub struct Message {
     pub client_id: Option<String>,
     #[serde(with = "serde_rfc3339")]
     pub created_at: Millis,
+    /// What a system message says, beside its English `body`; absent on other messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemNotice>,
 }
 
 /// A message ready to be stored: validated, with its sender fixed by the server.
@@ -177,6 +181,8 @@ pub struct NewMessage {
     pub attachment_id: Option<String>,
     pub client_id: Option<String>,
     pub created_at: Millis,
+    /// Set on system messages only; `body` then holds its English text.
+    pub system: Option<SystemNotice>,
 }
 
 /// What a client asked to send, before validation.
@@ -300,6 +306,37 @@ mod tests {
         m.attachment_id = Some("a1".into());
         let v = m.validate().unwrap();
         assert_eq!(v.body.as_deref(), Some("caption"));
+    }
+
+    fn stored(kind: MessageKind, system: Option<SystemNotice>) -> Message {
+        Message {
+            id: "m1".into(),
+            chat_id: "c1".into(),
+            seq: 1,
+            sender: Sender::system(),
+            kind,
+            body: system.as_ref().map(SystemNotice::body),
+            attachment: None,
+            client_id: None,
+            created_at: 0,
+            system,
+        }
+    }
+
+    #[test]
+    fn system_is_serialized_only_when_present() {
+        use crate::notice::SystemCode;
+
+        let text = serde_json::to_value(stored(MessageKind::Text, None)).unwrap_or_default();
+        assert!(text.get("system").is_none(), "{text}");
+        let notice = SystemNotice::new(SystemCode::ServiceStarted);
+        let sys =
+            serde_json::to_value(stored(MessageKind::System, Some(notice))).unwrap_or_default();
+        assert_eq!(
+            sys["system"],
+            serde_json::json!({ "code": "service_started", "params": {} })
+        );
+        assert_eq!(sys["body"], "Service started");
     }
 
     #[test]

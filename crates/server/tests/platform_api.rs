@@ -93,6 +93,76 @@ async fn chat_opens_on_acceptance_and_is_gone_after_completion(db: Arc<TestDb>) 
     s.stop().await;
 }
 
+/// `{ code, worker_name }` of each message: what a client renders in its reader's language.
+fn notices(messages: &serde_json::Value) -> Vec<(String, Option<String>)> {
+    messages
+        .as_array()
+        .map(|ms| {
+            ms.iter()
+                .map(|m| {
+                    let code = m["system"]["code"].as_str().unwrap_or("-").to_string();
+                    let name = m["system"]["params"]["worker_name"]
+                        .as_str()
+                        .map(Into::into);
+                    (code, name)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn system_messages_carry_code_and_params(db: Arc<TestDb>) {
+    let s = TestServer::start_with(db, &[("CHAT_RETENTION", "1h")]).await;
+    let chat_id = s.accepted_chat("b1").await;
+    let customer = s.token("c1", Role::Customer);
+    let history = format!("/api/v1/chats/{chat_id}/messages");
+    let (st, b) = s
+        .call(
+            Method::POST,
+            &history,
+            Some(&customer),
+            Some(json!({ "client_id": "k1", "kind": "text", "body": "hi" })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    assert!(b["message"].get("system").is_none(), "{b}");
+    s.put_booking("b1", "en_route").await;
+    s.put_booking("b1", "completed").await;
+
+    let (st, b) = s.call(Method::GET, &history, Some(&customer), None).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let bob = || Some("Bob".to_string());
+    assert_eq!(
+        notices(&b["messages"]),
+        [
+            ("chat_opened".into(), bob()),
+            ("-".into(), None),
+            ("worker_en_route".into(), bob()),
+            ("service_completed".into(), None),
+        ]
+    );
+    let ms = &b["messages"];
+    assert_eq!(ms[2]["body"], "Bob is on the way");
+    assert_eq!(
+        ms[3]["system"]["params"],
+        json!({}),
+        "params is always an object"
+    );
+    assert!(ms[1].get("system").is_none(), "a person's message has none");
+
+    let (st, b) = s
+        .call(Method::GET, "/api/v1/chats", Some(&customer), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let last = &b["chats"][0]["last_message"];
+    assert_eq!(
+        last["system"],
+        json!({ "code": "service_completed", "params": {} })
+    );
+    assert_eq!(last["body"], "Service completed. This chat is now closed.");
+    s.stop().await;
+}
+
 async fn retention_keeps_a_closed_chat_then_deletes_it(db: Arc<TestDb>) {
     let s = TestServer::start_with(db, &[("CHAT_RETENTION", "1s")]).await;
     s.put_booking("b1", "accepted").await;
@@ -173,6 +243,7 @@ async fn health_and_readiness(db: Arc<TestDb>) {
 omw_testkit::each_backend!(
     platform_api_needs_the_platform_key,
     chat_opens_on_acceptance_and_is_gone_after_completion,
+    system_messages_carry_code_and_params,
     retention_keeps_a_closed_chat_then_deletes_it,
     bad_updates_are_refused_with_a_code,
     health_and_readiness,

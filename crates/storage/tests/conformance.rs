@@ -3,11 +3,11 @@
 use std::{collections::HashSet, sync::Arc};
 
 use omw_domain::{
-    BookingStatus, BookingUpdate, ChatStatus, DomainError, MessageKind, NewMessage, Party, Role,
-    Sender, SenderRole, time::now_millis,
+    BookingStatus, BookingUpdate, ChatStatus, DomainError, Message, MessageKind, NewMessage, Party,
+    Role, Sender, SenderRole, SystemCode, SystemNotice, time::now_millis,
 };
 use omw_storage::{Admission, NewAttachment, Page, Store, StoreError};
-use omw_testkit::TestDb;
+use omw_testkit::{Kind, TestDb};
 
 async fn store(db: &TestDb) -> Arc<dyn Store> {
     let s = omw_storage::open(&db.url, 4).await.expect("open store");
@@ -54,6 +54,7 @@ fn text(chat_id: &str, sender: &str, client_id: &str, body: &str) -> NewMessage 
         attachment_id: None,
         client_id: Some(client_id.into()),
         created_at: now_millis(),
+        system: None,
     }
 }
 
@@ -184,6 +185,126 @@ async fn chat_lifecycle(db: Arc<TestDb>) {
         s.due_deletions(100, 10).await.unwrap(),
         vec![closed.id.clone()]
     );
+}
+
+/// The code and worker name of a system message, or `None` for one without a notice.
+fn notice_of(m: &Message) -> Option<(SystemCode, Option<&str>)> {
+    m.system.as_ref().map(|n| {
+        (
+            n.code,
+            n.params.get(SystemNotice::WORKER_NAME).map(String::as_str),
+        )
+    })
+}
+
+async fn system_notices_are_stored(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    // First sight in progress: the chat opens and says so twice.
+    let a = s
+        .apply_booking("b1", update(BookingStatus::InProgress), 1, FAR)
+        .await
+        .unwrap();
+    let chat_id = a.chat.expect("chat opened").id;
+    let opened = [
+        Some((SystemCode::ChatOpened, Some("Bob"))),
+        Some((SystemCode::ServiceStarted, None)),
+    ];
+    assert_eq!(a.messages.iter().map(notice_of).collect::<Vec<_>>(), opened);
+    send(&*s, text(&chat_id, "c1", "k1", "hi")).await.unwrap();
+    let c = s
+        .apply_booking("b1", update(BookingStatus::Completed), 2, FAR)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.messages.iter().map(notice_of).collect::<Vec<_>>(),
+        [Some((SystemCode::ServiceCompleted, None))]
+    );
+
+    let expected = [
+        opened[0],
+        opened[1],
+        None,
+        Some((SystemCode::ServiceCompleted, None)),
+    ];
+    for page in [Page::Latest, Page::After(0), Page::Before(5)] {
+        let got = s.load_messages(&chat_id, page, 10).await.unwrap().messages;
+        assert_eq!(
+            got.iter().map(notice_of).collect::<Vec<_>>(),
+            expected,
+            "{page:?}"
+        );
+        assert_eq!(
+            got[0].body.as_deref(),
+            Some("Bob accepted the booking. You can chat here while the service is active.")
+        );
+        assert!(got[1].system.as_ref().is_some_and(|n| n.params.is_empty()));
+    }
+    let list = s.list_chats("c1", Role::Customer).await.unwrap();
+    let last = list[0].last_message.as_ref().expect("last message");
+    assert_eq!(notice_of(last), Some((SystemCode::ServiceCompleted, None)));
+
+    // A worker without a name is not named; the English says "Your provider".
+    let mut nameless = update(BookingStatus::EnRoute);
+    nameless.customer.id = "c2".into();
+    nameless.worker = Some(Party {
+        id: "w2".into(),
+        name: "  ".into(),
+    });
+    let a = s.apply_booking("b2", nameless, 3, FAR).await.unwrap();
+    let chat2 = a.chat.expect("chat opened").id;
+    let got = s
+        .load_messages(&chat2, Page::Latest, 10)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(
+        got.iter().map(notice_of).collect::<Vec<_>>(),
+        [
+            Some((SystemCode::ChatOpened, None)),
+            Some((SystemCode::WorkerEnRoute, None))
+        ]
+    );
+    assert_eq!(got[1].body.as_deref(), Some("Your provider is on the way"));
+
+    // A value this build cannot read leaves the message without a notice, and the page reads.
+    let garble = [
+        "UPDATE messages SET system_notice = '{\"code\":\"teleported\",\"params\":{}}' WHERE seq = 1",
+        "UPDATE messages SET system_notice = 'not json' WHERE seq = 2",
+    ];
+    for sql in garble {
+        raw_execute(&db, sql).await;
+    }
+    let got = s
+        .load_messages(&chat_id, Page::Latest, 10)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(got[0].system, None);
+    assert_eq!(got[1].system, None);
+    assert_eq!(got[1].body.as_deref(), Some("Service started"));
+    assert_eq!(
+        notice_of(&got[3]),
+        Some((SystemCode::ServiceCompleted, None))
+    );
+}
+
+/// Run a statement on the test database past the store, as a hand edit would.
+async fn raw_execute(db: &TestDb, sql: &'static str) {
+    use sqlx::{Connection, Executor};
+    match db.kind {
+        Kind::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            c.execute(sql).await.unwrap();
+        }
+        Kind::MySql => {
+            let mut c = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+            c.execute(sql).await.unwrap();
+        }
+        Kind::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            c.execute(sql).await.unwrap();
+        }
+    }
 }
 
 async fn seq_is_gap_free_under_concurrency(db: Arc<TestDb>) {
@@ -680,6 +801,7 @@ omw_testkit::each_backend!(
     upsert_is_idempotent,
     every_transition,
     chat_lifecycle,
+    system_notices_are_stored,
     seq_is_gap_free_under_concurrency,
     insert_is_idempotent_by_client_id,
     batch_spans_many_chats,

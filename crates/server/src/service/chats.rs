@@ -208,6 +208,7 @@ impl ChatService {
             attachment_id: valid.attachment_id,
             client_id: Some(valid.client_id),
             created_at: now_millis(),
+            system: None,
         };
         Ok(Queued {
             chat_id: chat.id.clone(),

@@ -16,7 +16,7 @@ const CHAT_COLS: &str = "c.id, c.booking_id, c.status, b.status AS booking_statu
      c.closed_at, c.close_reason";
 
 const MSG_COLS: &str = "m.id, m.chat_id, m.seq, m.sender_id, m.sender_role, m.sender_name, \
-     m.kind, m.body, m.client_id, m.created_at, a.id AS att_id, a.name AS att_name, \
+     m.kind, m.body, m.client_id, m.created_at, m.system_notice, a.id AS att_id, a.name AS att_name, \
      a.mime AS att_mime, a.size AS att_size, a.thumb_key AS att_thumb_key, \
      a.width AS att_width, a.height AS att_height, a.duration_ms AS att_duration_ms";
 
@@ -206,8 +206,9 @@ impl Queries {
             insert_messages: ListStmt::new(prepared_only, move |n| {
                 q(format!(
                     "INSERT INTO messages (id, chat_id, seq, sender_id, sender_role, \
-                     sender_name, kind, body, attachment_id, client_id, created_at) VALUES {}",
-                    list(n, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ", ")
+                     sender_name, kind, body, attachment_id, client_id, created_at, \
+                     system_notice) VALUES {}",
+                    list(n, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ", ")
                 ))
             }),
             messages_latest: q(format!(
@@ -258,7 +259,7 @@ impl Queries {
 pub const MAX_BIND_PARAMS: usize = 32_766;
 
 /// Bound parameters per item of the widest list statement (a row of `insert_messages`).
-const MAX_PARAMS_PER_ITEM: usize = 11;
+const MAX_PARAMS_PER_ITEM: usize = 12;
 
 /// The longest list one statement takes. Longer lists are split into chunks.
 pub const MAX_LIST: usize = 512;
@@ -397,7 +398,7 @@ mod tests {
         assert_eq!(q.lock_chats.padded(512).0, 512);
         assert!(q.insert_messages.exact(64).1);
         let (sql, keep) = q.insert_messages.exact(3);
-        assert!(!keep && sql.as_str().ends_with("$33)") && !sql.as_str().contains("$34"));
+        assert!(!keep && sql.as_str().ends_with("$36)") && !sql.as_str().contains("$37"));
         let (sql, _) = q.insert_messages.exact(MAX_LIST);
         let last = format!("${})", MAX_LIST * MAX_PARAMS_PER_ITEM);
         assert!(sql.as_str().ends_with(&last));

@@ -2,7 +2,7 @@
 
 use omw_domain::{
     Attachment, Booking, BookingStatus, Chat, ChatStatus, CloseReason, Message, MessageKind, Party,
-    Sender, SenderRole,
+    Sender, SenderRole, SystemNotice,
 };
 use sqlx::FromRow;
 
@@ -118,6 +118,7 @@ pub struct MessageRow {
     pub body: Option<String>,
     pub client_id: Option<String>,
     pub created_at: i64,
+    pub system_notice: Option<String>,
     pub att_id: Option<String>,
     pub att_name: Option<String>,
     pub att_mime: Option<String>,
@@ -145,6 +146,10 @@ impl TryFrom<MessageRow> for Message {
             duration_ms: r.att_duration_ms,
             id,
         });
+        let system = r
+            .system_notice
+            .as_deref()
+            .and_then(|json| decode_notice(&r.id, json));
         Ok(Message {
             sender: Sender {
                 role: SenderRole::parse(&r.sender_role)
@@ -158,9 +163,29 @@ impl TryFrom<MessageRow> for Message {
             seq: r.seq,
             body: r.body,
             attachment,
+            system,
             client_id: r.client_id,
             created_at: r.created_at,
         })
+    }
+}
+
+/// A system notice as stored in `messages.system_notice`.
+pub fn encode_notice(notice: &SystemNotice) -> Result<String, StoreError> {
+    serde_json::to_string(notice)
+        .map_err(|e| StoreError::Corrupt(format!("system notice {notice:?}: {e}")))
+}
+
+/// The stored notice of a message. A value this build cannot read — a code from a newer
+/// version during a rolling upgrade, or a damaged row — leaves the message without one rather
+/// than failing the page: clients then show the English body stored beside it.
+fn decode_notice(message_id: &str, json: &str) -> Option<SystemNotice> {
+    match serde_json::from_str(json) {
+        Ok(notice) => Some(notice),
+        Err(e) => {
+            tracing::warn!(message_id, error = %e, "unreadable system notice; sending the body alone");
+            None
+        }
     }
 }
 
@@ -263,4 +288,27 @@ impl From<ReadStateRow> for ReadState {
 pub struct FileKeysRow {
     pub storage_key: String,
     pub thumb_key: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use omw_domain::SystemCode;
+
+    use super::*;
+
+    #[test]
+    fn notices_round_trip_and_garbage_reads_as_none() {
+        let notice = SystemNotice::new(SystemCode::ServiceCompleted);
+        let json = encode_notice(&notice).unwrap_or_default();
+        assert_eq!(decode_notice("m1", &json), Some(notice));
+        for bad in [
+            "",
+            "{",
+            "null",
+            r#"{"code":"teleported","params":{}}"#,
+            r#"{"code":7}"#,
+        ] {
+            assert_eq!(decode_notice("m1", bad), None, "{bad}");
+        }
+    }
 }

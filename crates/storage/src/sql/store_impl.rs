@@ -232,8 +232,12 @@ macro_rules! impl_sql_store {
             /// One multi-row `INSERT`.
             async fn insert_chunk(&self, tx: &mut Tx, chunk: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
                 let (sql, keep) = self.q.insert_messages.exact(chunk.len());
+                let notices = chunk
+                    .iter()
+                    .map(|(m, _)| m.system.as_ref().map(encode_notice).transpose())
+                    .collect::<Result<Vec<_>, _>>()?;
                 let mut query = sqlx::query(sql).persistent(keep);
-                for (m, seq) in chunk {
+                for ((m, seq), notice) in chunk.iter().zip(notices) {
                     query = query
                         .bind(&m.id)
                         .bind(&m.chat_id)
@@ -245,7 +249,8 @@ macro_rules! impl_sql_store {
                         .bind(&m.body)
                         .bind(&m.attachment_id)
                         .bind(&m.client_id)
-                        .bind(m.created_at);
+                        .bind(m.created_at)
+                        .bind(notice);
                 }
                 query.execute(&mut **tx).await?;
                 Ok(())
@@ -376,6 +381,7 @@ macro_rules! impl_sql_store {
                             attachment,
                             client_id: m.client_id.clone(),
                             created_at: m.created_at,
+                            system: m.system.clone(),
                         },
                         duplicate: false,
                     }));
@@ -496,15 +502,16 @@ macro_rules! impl_sql_store {
                     let system: Vec<NewMessage> = plan
                         .system_messages
                         .iter()
-                        .map(|text| NewMessage {
+                        .map(|notice| NewMessage {
                             id: uuid::Uuid::now_v7().to_string(),
                             chat_id: chat_id.clone(),
                             sender: Sender::system(),
                             kind: omw_domain::MessageKind::System,
-                            body: Some(text.clone()),
+                            body: Some(notice.body()),
                             attachment_id: None,
                             client_id: None,
                             created_at: now,
+                            system: Some(notice.clone()),
                         })
                         .collect();
                     for inserted in self.insert_batch_in(tx, &system).await? {
