@@ -41,10 +41,11 @@ async function onTwoNodes(opts, body) {
   }
 }
 
+/** A metric summed over its series (`omw_redis_errors_total` has one per `op`), or undefined. */
 const metric = async (url, name) => {
   const body = await (await fetch(`${url}/metrics`)).text();
-  const line = body.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line === undefined ? undefined : Number(line.split(' ').pop());
+  const lines = body.split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return lines.length === 0 ? undefined : lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 };
 
 /** A redis-server of the test's own on `port` (so the test can stop and restart it). */

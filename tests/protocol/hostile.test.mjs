@@ -55,6 +55,58 @@ describe('socket caps', () => {
     }
   });
 
+  test('MAX_CONNECTIONS: N sockets on the node, N+1 rate_limited while REST is still served', async () => {
+    const capped = await startServer({ env: { MAX_CONNECTIONS: '3' } });
+    try {
+      const open = [];
+      for (let i = 0; i < 3; i++) open.push(await connect(capped.url, token(uid('c'), 'customer')));
+      assert.equal((await refusal(capped.url, token(uid('c'), 'customer'))).message, 'rate_limited');
+      assert.equal((await fetch(`${capped.url}/healthz`)).status, 200);
+      open.pop().close();
+      const again = await eventually(async () => {
+        try { return await connect(capped.url, token(uid('c'), 'customer')); } catch { return null; }
+      }, 'a socket after one closed');
+      assert.ok(again.connected);
+      assert.equal((await refusal(capped.url, token(uid('w'), 'worker'))).message, 'rate_limited');
+      again.close();
+      open.forEach((s) => s.close());
+    } finally {
+      await capped.stop();
+    }
+  });
+
+  test('HANDSHAKE_CONCURRENCY: handshakes past it wait their turn; past HANDSHAKE_WAIT they are rate_limited', async () => {
+    // One handshake at a time, each held 300 ms by the test hook.
+    const queued = await startServer({
+      env: { HANDSHAKE_CONCURRENCY: '1', HANDSHAKE_WAIT: '10s', OMW_TEST_HANDSHAKE_DELAY_MS: '300' },
+    });
+    try {
+      const start = Date.now();
+      const socks = await Promise.all([0, 1, 2].map(() => connect(queued.url, token(uid('c'), 'customer'))));
+      // Three in a row cannot be done sooner than three turns.
+      assert.ok(Date.now() - start >= 850, `all three connected after ${Date.now() - start} ms`);
+      socks.forEach((s) => s.close());
+    } finally {
+      await queued.stop();
+    }
+    const refusing = await startServer({
+      env: { HANDSHAKE_CONCURRENCY: '1', HANDSHAKE_WAIT: '200ms', OMW_TEST_HANDSHAKE_DELAY_MS: '1500' },
+    });
+    try {
+      const outcomes = await Promise.allSettled([0, 1].map(() => connect(refusing.url, token(uid('c'), 'customer'))));
+      const ok = outcomes.filter((o) => o.status === 'fulfilled');
+      const refused = outcomes.filter((o) => o.status === 'rejected');
+      assert.equal(ok.length, 1);
+      assert.equal(refused.length, 1);
+      assert.equal(refused[0].reason.message, 'rate_limited');
+      ok[0].value.close();
+      const m = await (await fetch(`${refusing.url}/metrics`)).text();
+      assert.match(m, /omw_handshake_refused_total\{[^}]*cap="admission"[^}]*\} 1/);
+    } finally {
+      await refusing.stop();
+    }
+  });
+
   test('MAX_SOCKETS_PER_IP: N accepted from one address, N+1 rate_limited', async () => {
     const capped = await startServer({ env: { MAX_SOCKETS_PER_IP: '4' } });
     try {

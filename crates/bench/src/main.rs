@@ -18,7 +18,7 @@ use omw_chat_bench::setup::{Target, raise_nofile_limit};
 ///
 /// Each run prints a human summary on stderr and one JSON line on stdout (also appended to
 /// `--json FILE`). The tool raises its open-files soft limit to the hard limit at start; N sockets
-/// need about N + 50 descriptors here (and N on the server): check `ulimit -Hn`.
+/// need about N + 64 descriptors here (and N on the server): check `ulimit -Hn`.
 #[derive(Parser, Debug)]
 #[command(name = "omw-chat-bench", version, about, long_about = None)]
 struct Cli {
@@ -364,6 +364,10 @@ async fn main() -> Result<()> {
                 None => Mode::Chat(c.target.target()?),
             };
             let rep = scenarios::max(&mode, &cfg).await?;
+            if let Some(p) = &cfg.plot {
+                omw_chat_bench::plot::latency_vs_rate(p, &rep)?;
+                eprintln!("plot written to {}", p.display());
+            }
             eprintln!("{}", rep.summary());
             emit(&rep, &c.target.json)?;
         }

@@ -387,9 +387,5 @@ pub async fn max(mode: &Mode, cfg: &MaxConfig) -> Result<MaxReport> {
         // Let the server flush and settle between steps.
         sleep(Duration::from_secs(1)).await;
     }
-    if let Some(p) = &cfg.plot {
-        crate::plot::latency_vs_rate(p, &r)?;
-        eprintln!("plot written to {}", p.display());
-    }
     Ok(r)
 }

@@ -2,12 +2,37 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{chat::CloseReason, error::DomainError};
+use crate::error::DomainError;
 
 /// Longest id accepted for bookings and users (fits an indexed utf8mb4 VARCHAR).
 pub const MAX_ID_CHARS: usize = 191;
 /// Longest display name kept.
 pub const MAX_NAME_CHARS: usize = 200;
+
+/// Why a chat closed: the booking reached a final status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    Completed,
+    Cancelled,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Completed => "completed",
+            CloseReason::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "completed" => Some(CloseReason::Completed),
+            "cancelled" => Some(CloseReason::Cancelled),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    booking::{BookingStatus, Party},
+    booking::{BookingStatus, CloseReason, Party},
     error::DomainError,
     time::{Millis, serde_rfc3339},
 };
@@ -27,31 +27,6 @@ impl ChatStatus {
         match s {
             "active" => Some(ChatStatus::Active),
             "closed" => Some(ChatStatus::Closed),
-            _ => None,
-        }
-    }
-}
-
-/// Why a chat closed: the booking reached a final status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CloseReason {
-    Completed,
-    Cancelled,
-}
-
-impl CloseReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CloseReason::Completed => "completed",
-            CloseReason::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "completed" => Some(CloseReason::Completed),
-            "cancelled" => Some(CloseReason::Cancelled),
             _ => None,
         }
     }

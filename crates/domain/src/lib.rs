@@ -12,8 +12,8 @@ pub mod retention;
 pub mod time;
 
 pub use access::{Principal, Role};
-pub use booking::{Booking, BookingStatus, BookingUpdate, Party, Transition};
-pub use chat::{Chat, ChatStatus, CloseReason};
+pub use booking::{Booking, BookingStatus, BookingUpdate, CloseReason, Party, Transition};
+pub use chat::{Chat, ChatStatus};
 pub use error::DomainError;
 pub use message::{
     Attachment, ClientMessage, MAX_BODY_CHARS, MAX_CLIENT_ID_CHARS, Message, MessageKind,

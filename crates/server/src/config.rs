@@ -6,6 +6,8 @@ use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 use thiserror::Error;
 
+pub use crate::auth::keys::JwtKey;
+
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("configuration: {var}: {problem}")]
 pub struct ConfigError {
@@ -17,24 +19,6 @@ fn bad(var: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
         var,
         problem: problem.into(),
-    }
-}
-
-/// Where verifying keys come from; the algorithm is fixed here, never by a token.
-#[derive(Clone)]
-pub enum JwtKey {
-    /// HS256 with a shared secret.
-    Secret(Vec<u8>),
-    /// RS256 / ES256 / EdDSA from a PEM public key.
-    PublicKeyPem(Vec<u8>),
-}
-
-impl std::fmt::Debug for JwtKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            JwtKey::Secret(_) => f.write_str("JwtKey::Secret(..)"),
-            JwtKey::PublicKeyPem(_) => f.write_str("JwtKey::PublicKeyPem(..)"),
-        }
     }
 }
 
@@ -111,6 +95,8 @@ pub struct TestHooks {
     pub join_delay: Duration,
     /// The writer: before broadcasting each written batch.
     pub announce_delay: Duration,
+    /// A handshake: while it holds its admission turn.
+    pub handshake_delay: Duration,
 }
 
 /// How log lines are written (`LOG_FORMAT`).
@@ -299,7 +285,7 @@ impl Config {
             (Some(path), None) => {
                 let pem = std::fs::read(&path)
                     .map_err(|e| bad("JWT_PUBLIC_KEY_FILE", format!("{path}: {e}")))?;
-                crate::auth::jwt::check_public_key(&pem)
+                crate::auth::keys::check_public_key(&pem)
                     .map_err(|e| bad("JWT_PUBLIC_KEY_FILE", e))?;
                 JwtKey::PublicKeyPem(pem)
             }
@@ -415,6 +401,11 @@ impl Config {
                     "OMW_TEST_ANNOUNCE_DELAY_MS",
                     0,
                 )?),
+                handshake_delay: Duration::from_millis(parse_num(
+                    env,
+                    "OMW_TEST_HANDSHAKE_DELAY_MS",
+                    0,
+                )?),
             },
             purge_retry_max: positive_duration(env, "PURGE_RETRY_MAX", Duration::from_secs(3600))?,
             platform_api_key,
@@ -444,7 +435,6 @@ impl Config {
     /// `DATABASE_URL` / `REDIS_URL` / `STORAGE_URL` masked; the AWS credentials are not listed.
     /// `env` supplies the variables read elsewhere (`RUST_LOG`).
     pub fn effective(&self, env: &dyn Env) -> Vec<(&'static str, String)> {
-        use crate::server::redact;
         let or_unset = |v: Option<String>| v.unwrap_or_default();
         let (secret, key_file) = match &self.jwt_key {
             JwtKey::Secret(_) => (REDACTED.to_string(), String::new()),
@@ -507,6 +497,7 @@ impl Config {
             ("HTTP_BODY_TIMEOUT", human(s.body_timeout)),
             ("HTTP_IDLE_TIMEOUT", human(s.idle_timeout)),
             ("MAX_CONNECTIONS", s.max_connections.to_string()),
+            ("MAX_HTTP_CONNECTIONS", s.max_http_connections.to_string()),
             ("MAX_SOCKETS_PER_USER", s.max_sockets_per_user.to_string()),
             (
                 "MAX_SOCKETS_PER_IP",
@@ -516,6 +507,8 @@ impl Config {
                 }
                 .to_string(),
             ),
+            ("HANDSHAKE_CONCURRENCY", s.handshake_concurrency.to_string()),
+            ("HANDSHAKE_WAIT", human(s.handshake_wait)),
             ("SHUTDOWN_GRACE", human(s.shutdown_grace)),
             (
                 "WEB_DIR",
@@ -536,6 +529,10 @@ impl Config {
             (
                 "OMW_TEST_ANNOUNCE_DELAY_MS",
                 self.test_hooks.announce_delay.as_millis().to_string(),
+            ),
+            (
+                "OMW_TEST_HANDSHAKE_DELAY_MS",
+                self.test_hooks.handshake_delay.as_millis().to_string(),
             ),
         ]
     }
@@ -558,13 +555,21 @@ pub struct ServerLimits {
     pub body_timeout: Duration,
     /// `HTTP_IDLE_TIMEOUT`: a keep-alive connection with no request in flight is closed after this.
     pub idle_timeout: Duration,
-    /// `MAX_CONNECTIONS`: open TCP connections (sockets and HTTP) this node serves at once.
+    /// `MAX_CONNECTIONS`: Socket.IO connections this node serves at once.
     pub max_connections: usize,
+    /// `MAX_HTTP_CONNECTIONS`: open TCP connections (sockets and HTTP); past it a new one gets
+    /// a fast `503`. By default a tenth above `MAX_CONNECTIONS` plus 64, so that REST calls and
+    /// the socket cap's own refusals still get through when every socket place is taken.
+    pub max_http_connections: usize,
     /// `MAX_SOCKETS_PER_USER`: Socket.IO connections of one user on this node.
     pub max_sockets_per_user: usize,
     /// `MAX_SOCKETS_PER_IP`: Socket.IO connections from one IP address on this node (`0`, the
     /// default: no cap).
     pub max_sockets_per_ip: usize,
+    /// `HANDSHAKE_CONCURRENCY`: Socket.IO handshakes checked at once; the others queue.
+    pub handshake_concurrency: usize,
+    /// `HANDSHAKE_WAIT`: how long a queued handshake waits before it is refused `rate_limited`.
+    pub handshake_wait: Duration,
     /// `JWT_LEEWAY`: clock skew allowed on `exp` and `nbf`.
     pub jwt_leeway: Duration,
     /// `SHUTDOWN_GRACE`: after SIGTERM, how long `/readyz` answers 503 while requests are
@@ -574,20 +579,42 @@ pub struct ServerLimits {
 
 impl ServerLimits {
     fn load(env: &dyn Env) -> Result<ServerLimits, ConfigError> {
+        let max_connections = positive(env, "MAX_CONNECTIONS", 20_000)?;
         Ok(ServerLimits {
             header_timeout: positive_duration(env, "HTTP_HEADER_TIMEOUT", Duration::from_secs(10))?,
             body_timeout: positive_duration(env, "HTTP_BODY_TIMEOUT", Duration::from_secs(30))?,
             idle_timeout: positive_duration(env, "HTTP_IDLE_TIMEOUT", Duration::from_secs(60))?,
-            max_connections: positive(env, "MAX_CONNECTIONS", 20_000)?,
+            max_connections,
+            max_http_connections: positive(
+                env,
+                "MAX_HTTP_CONNECTIONS",
+                max_connections
+                    .saturating_add(max_connections / 10)
+                    .saturating_add(64),
+            )?,
             max_sockets_per_user: positive(env, "MAX_SOCKETS_PER_USER", 10)?,
             // Off by default: behind a proxy or load balancer every client has its address.
             max_sockets_per_ip: match parse_num(env, "MAX_SOCKETS_PER_IP", 0usize)? {
                 0 => usize::MAX,
                 n => n,
             },
+            handshake_concurrency: positive(env, "HANDSHAKE_CONCURRENCY", 64)?,
+            handshake_wait: positive_duration(env, "HANDSHAKE_WAIT", Duration::from_secs(5))?,
             jwt_leeway: duration(env, "JWT_LEEWAY", Duration::from_secs(30))?,
             shutdown_grace: duration(env, "SHUTDOWN_GRACE", Duration::ZERO)?,
         })
+    }
+}
+
+/// A database URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -633,8 +660,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.server.jwt_leeway, Duration::from_secs(30));
         assert_eq!(c.server.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.server.max_connections, 20_000);
+        assert_eq!(c.server.max_http_connections, 22_064);
         for var in [
             "MAX_CONNECTIONS",
+            "MAX_HTTP_CONNECTIONS",
+            "HANDSHAKE_CONCURRENCY",
+            "HANDSHAKE_WAIT",
             "MAX_SOCKETS_PER_USER",
             "HTTP_HEADER_TIMEOUT",
             "HTTP_BODY_TIMEOUT",

@@ -1,6 +1,6 @@
 //! Accepting and serving HTTP/1.1 connections with the timers and caps `axum::serve` lacks:
 //! a header-read timeout (slowloris), a body-read timeout (a stalled upload), an idle timeout,
-//! and a cap on open connections (`MAX_CONNECTIONS`) past which a new connection gets a fast
+//! and a cap on open connections (`MAX_HTTP_CONNECTIONS`) past which a new connection gets a fast
 //! `503` instead of a slot. WebSocket upgrades keep their connection slot until they close.
 
 use std::{
@@ -109,7 +109,7 @@ async fn flag(rx: &mut watch::Receiver<bool>) {
     }
 }
 
-/// The answer past `MAX_CONNECTIONS`: `503 unavailable` in the SPEC shape, then a short
+/// The answer past `MAX_HTTP_CONNECTIONS`: `503 unavailable` in the SPEC shape, then a short
 /// lingering close so the client reads it instead of a reset.
 async fn refuse(mut tcp: TcpStream, _slot: OwnedSemaphorePermit) {
     const BODY: &str = r#"{"error":{"code":"unavailable","message":"too many connections, try again","retry_after_ms":1000}}"#;

@@ -99,10 +99,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             ensure_sqlite_dir(&config.database_url);
             tracing::info!(
                 version = env!("CARGO_PKG_VERSION"),
-                database = %omw_chat::server::redact(&config.database_url),
+                database = %omw_chat::config::redact(&config.database_url),
                 files = %config.storage_url.as_deref().map_or_else(
                     || config.upload_dir.display().to_string(),
-                    omw_chat::server::redact,
+                    omw_chat::config::redact,
                 ),
                 "omw-chat starting"
             );

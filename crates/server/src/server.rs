@@ -14,13 +14,13 @@ use tokio::{
 use crate::{
     auth::jwt::JwtVerifier,
     cluster::{self, Bus, Redis},
-    config::Config,
+    config::{Config, redact},
     conn,
     files::Files,
     http,
+    http::state::AppState,
     realtime::{self, Expiry, Presence, Realtime, SocketIo, SocketNotifier, Typing},
     service::{self, ChatService},
-    state::AppState,
 };
 
 /// A running server: its address, and the means to stop it.
@@ -55,6 +55,7 @@ impl Running {
 /// free one). `shutdown_on_signal` makes SIGTERM/Ctrl-C stop it gracefully.
 pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<Running> {
     http::metrics::install();
+    http::metrics::register(config.redis_url.is_some());
     let store = omw_storage::open(&config.database_url, config.db_max_connections)
         .await
         .with_context(|| format!("opening the database ({})", redact(&config.database_url)))?;
@@ -94,13 +95,8 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         &config,
         redis.clone(),
     ));
-    let forget_chats = chats.clone();
     if let Some(task) = chats
-        .invalidations
-        .listen(Arc::new(move |what| match what {
-            cluster::Forget::Chat(id) => forget_chats.refresh_cached(None, id),
-            cluster::Forget::All => forget_chats.forget_all_cached(),
-        }))
+        .follow_other_nodes()
         .await
         .context("subscribing to chat changes on Redis")?
     {
@@ -121,9 +117,14 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         typing,
         expiry,
         caps: realtime::SocketCaps::new(
+            config.server.max_connections,
             config.server.max_sockets_per_user,
             config.server.max_sockets_per_ip,
         ),
+        admission: Arc::new(realtime::Admission::new(
+            config.server.handshake_concurrency,
+            config.server.handshake_wait,
+        )),
     }))
     .await
     .map_err(|e| anyhow::anyhow!("Socket.IO adapter: {e:?}"))?;
@@ -136,7 +137,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     background.push(tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(60)).await;
-            limits_chats.limits.forget_idle();
+            limits_chats.forget_idle_limits();
         }
     }));
 
@@ -165,7 +166,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     let draining = state.draining.clone();
     let limits = config.server.clone();
     let join = tokio::spawn(async move {
-        let conns = conn::Connections::new(limits.max_connections);
+        let conns = conn::Connections::new(limits.max_http_connections);
         let (accepting_tx, accepting_rx) = watch::channel(false);
         let server = tokio::spawn(conn::serve(
             listener,
@@ -191,7 +192,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         let _ = server.await;
         // Finish acknowledged-to-be writes, then close the sockets (they hold their connection
         // slots), then wait for requests in flight.
-        let _ = tokio::time::timeout(Duration::from_secs(10), chats.writer.drain()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), chats.drain()).await;
         sio.close().await;
         if !conns
             .closed(limits.body_timeout.max(Duration::from_secs(5)))
@@ -201,7 +202,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         }
         Ok(())
     });
-    tracing::info!(%addr, database = state.chats.store.backend().as_str(), redis = redis.is_some(), demo = config.demo, "omw-chat listening");
+    tracing::info!(%addr, database = state.chats.database(), redis = redis.is_some(), demo = config.demo, "omw-chat listening");
     Ok(Running {
         addr,
         state,
@@ -242,16 +243,4 @@ async fn signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-}
-
-/// A database URL without its password, for logs.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or_default();
-            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
 }

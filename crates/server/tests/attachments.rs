@@ -760,12 +760,12 @@ async fn quotas(db: Arc<TestDb>) {
     s.stop().await;
 }
 
-fn received_in(s: &TestServer, bytes: &[u8]) -> omw_chat::attachments::Received {
+fn received_in(s: &TestServer, bytes: &[u8]) -> omw_chat::service::uploads::Received {
     let dir = s._upload_dir.path().join("tmp");
     std::fs::create_dir_all(&dir).unwrap();
     let mut file = tempfile::NamedTempFile::new_in(&dir).unwrap();
     std::io::Write::write_all(&mut file, bytes).unwrap();
-    omw_chat::attachments::Received {
+    omw_chat::service::uploads::Received {
         file,
         size: bytes.len() as u64,
         name: "p.png".into(),
@@ -810,13 +810,11 @@ async fn racing_the_purge(db: Arc<TestDb>) {
     // An upload cut off between its file and its row (a crash): the purge finds the file.
     let db = Arc::new(TestDb::create(kind).await.unwrap());
     let s = TestServer::start(db).await;
-    let chats = s.running.as_ref().unwrap().state.chats.clone();
     let chat = s.accepted_chat("b1").await;
-    for key in [
-        format!("files/{chat}/stray"),
-        format!("thumbs/{chat}/stray"),
-    ] {
-        chats.files.put_bytes(&key, b"x".to_vec()).await.unwrap();
+    for folder in ["files", "thumbs"] {
+        let dir = s._upload_dir.path().join(folder).join(&chat);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("stray"), b"x").unwrap();
     }
     s.put_booking("b1", "completed").await;
     let dir = s._upload_dir.path();
@@ -852,7 +850,7 @@ async fn image_decodes_wait_their_turn_then_get_unavailable() {
     let chat = s.accepted_chat("b1").await;
     let c = s.token("c1", Role::Customer);
     // Another decode holds the only slot.
-    let busy = chats.decodes.enter(1).await.unwrap();
+    let busy = chats.decodes().enter(1).await.unwrap();
     let part = reqwest::multipart::Part::bytes(samples::png()).file_name("p.png");
     let res = s
         .http

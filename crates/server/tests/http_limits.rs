@@ -171,9 +171,9 @@ async fn a_stalled_upload_is_aborted_and_its_temp_file_removed() {
 }
 
 #[tokio::test]
-async fn past_max_connections_a_new_connection_gets_503_until_one_closes() {
+async fn past_max_http_connections_a_new_connection_gets_503_until_one_closes() {
     let s = server(&[
-        ("MAX_CONNECTIONS", "3"),
+        ("MAX_HTTP_CONNECTIONS", "3"),
         ("HTTP_HEADER_TIMEOUT", "10m"),
         ("HTTP_IDLE_TIMEOUT", "10m"),
     ])

@@ -85,18 +85,7 @@ async fn chat_opens_on_acceptance_and_is_gone_after_completion(db: Arc<TestDb>) 
         .await;
     assert_eq!(st, StatusCode::OK);
     assert!(b["chat"].is_null());
-    assert!(
-        s.running
-            .as_ref()
-            .unwrap()
-            .state
-            .chats
-            .store
-            .get_chat(&chat_id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(s.store().await.get_chat(&chat_id).await.unwrap().is_none());
 
     // Final statuses never change again.
     let (st, b) = s.put_booking("b1", "in_progress").await;
@@ -110,7 +99,7 @@ async fn retention_keeps_a_closed_chat_then_deletes_it(db: Arc<TestDb>) {
     let (_, b) = s.put_booking("b1", "cancelled").await;
     assert_eq!(b["chat"]["status"], "closed");
     assert_eq!(b["chat"]["close_reason"], "cancelled");
-    let store = s.running.as_ref().unwrap().state.chats.store.clone();
+    let store = s.store().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while store.get_chat_by_booking("b1").await.unwrap().is_some() {
         assert!(

@@ -14,15 +14,7 @@ use reqwest::{Method, StatusCode};
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn metric(s: &TestServer, name: &str) -> f64 {
-    let body = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .unwrap_or_default();
+    let body = s.metrics().await;
     body.lines()
         .find(|l| {
             l.strip_prefix(name)
@@ -59,7 +51,7 @@ async fn a_failing_purge_does_not_block_the_others(db: Arc<TestDb>) {
         ],
     )
     .await;
-    let store = s.running.as_ref().unwrap().state.chats.store.clone();
+    let store = s.store().await;
     let customer = s.token("c1", Role::Customer);
 
     // A chat whose file cannot be deleted: a directory where the upload was.

@@ -12,43 +12,11 @@ use sqlx::{
 };
 
 use crate::{
+    backend::Backend,
     error::StoreError,
     sql::{MySqlStore, PgStore, SqliteStore, retry_pause},
     store::Store,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    MySql,
-    Postgres,
-}
-
-impl Backend {
-    pub fn from_url(url: &str) -> Result<Self, StoreError> {
-        let scheme = url
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        match scheme.as_str() {
-            "sqlite" => Ok(Backend::Sqlite),
-            "mysql" | "mariadb" => Ok(Backend::MySql),
-            "postgres" | "postgresql" => Ok(Backend::Postgres),
-            _ => Err(StoreError::Config(format!(
-                "DATABASE_URL must start with sqlite:, mysql:, mariadb: or postgres: (got {scheme:?})"
-            ))),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::MySql => "mysql",
-            Backend::Postgres => "postgres",
-        }
-    }
-}
 
 /// Page cache of each SQLite reader, in KiB (SQLite's default is 2,000). Every reader caches
 /// its own copy of pages that the kernel's page cache holds anyway (a miss costs a `pread` from

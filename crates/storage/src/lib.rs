@@ -1,12 +1,14 @@
 //! Storage for omw-chat: one [`Store`] interface, three real backends (SQLite, MariaDB/MySQL,
 //! PostgreSQL) over concrete sqlx pools, each with its own migrations.
 
+mod backend;
 mod connect;
 mod error;
 mod sql;
 mod store;
 
-pub use connect::{Backend, open};
+pub use backend::Backend;
+pub use connect::open;
 pub use error::StoreError;
 pub use store::{
     Admission, AppliedBooking, AttachmentRecord, Backoff, ChatSummary, Inserted, MessagePage,

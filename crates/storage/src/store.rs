@@ -5,7 +5,7 @@ use omw_domain::{
     Booking, BookingUpdate, Chat, CloseReason, Message, NewMessage, Role, time::Millis,
 };
 
-use crate::{connect::Backend, error::StoreError};
+use crate::{backend::Backend, error::StoreError};
 
 /// The outcome of applying a platform booking update.
 #[derive(Debug, Clone)]

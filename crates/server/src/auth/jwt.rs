@@ -5,8 +5,9 @@ use omw_domain::{Principal, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    config::{Config, JwtKey},
-    error::ApiError,
+    auth::keys::{JwtKey, check_public_key},
+    config::Config,
+    service::error::ServiceError,
 };
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,19 +33,6 @@ pub struct Claims {
 pub struct Verified {
     pub principal: Principal,
     pub expires_at_ms: i64,
-}
-
-/// Which asymmetric algorithm a PEM public key is for.
-pub fn check_public_key(pem: &[u8]) -> Result<Algorithm, String> {
-    if DecodingKey::from_rsa_pem(pem).is_ok() {
-        Ok(Algorithm::RS256)
-    } else if DecodingKey::from_ec_pem(pem).is_ok() {
-        Ok(Algorithm::ES256)
-    } else if DecodingKey::from_ed_pem(pem).is_ok() {
-        Ok(Algorithm::EdDSA)
-    } else {
-        Err("not an RSA, EC (P-256) or Ed25519 public key in PEM form".into())
-    }
 }
 
 pub struct JwtVerifier {
@@ -103,14 +91,16 @@ impl JwtVerifier {
         })
     }
 
-    pub fn verify(&self, token: &str) -> Result<Verified, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<Verified, ServiceError> {
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
                 match e.kind() {
-                    ErrorKind::ExpiredSignature => ApiError::unauthorized("token expired"),
-                    ErrorKind::ImmatureSignature => ApiError::unauthorized("token not yet valid"),
-                    _ => ApiError::unauthorized("invalid token"),
+                    ErrorKind::ExpiredSignature => ServiceError::unauthorized("token expired"),
+                    ErrorKind::ImmatureSignature => {
+                        ServiceError::unauthorized("token not yet valid")
+                    }
+                    _ => ServiceError::unauthorized("invalid token"),
                 }
             })?;
         let c = data.claims;
@@ -118,13 +108,15 @@ impl JwtVerifier {
             "customer" => Role::Customer,
             "worker" => Role::Worker,
             _ => {
-                return Err(ApiError::unauthorized(
+                return Err(ServiceError::unauthorized(
                     "token role must be customer or worker",
                 ));
             }
         };
         if c.sub.is_empty() || omw_domain::booking::validate_id("sub", &c.sub).is_err() {
-            return Err(ApiError::unauthorized("token sub is not a valid user id"));
+            return Err(ServiceError::unauthorized(
+                "token sub is not a valid user id",
+            ));
         }
         Ok(Verified {
             principal: Principal {

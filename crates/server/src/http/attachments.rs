@@ -28,9 +28,9 @@ use super::{
     upload_form::{TempFileSink, open_form, read_form},
 };
 use crate::{
-    attachments::{self, Received},
-    error::{ApiError, ErrorCode},
-    state::AppState,
+    http::state::AppState,
+    service::error::{ErrorCode, ServiceError},
+    service::uploads::{self as attachments, Received},
 };
 
 /// Room for the multipart framing around the file itself.
@@ -58,11 +58,11 @@ pub fn routes() -> Router<AppState> {
 pub(super) fn multipart_error(
     e: axum::extract::multipart::MultipartError,
     body: &SharedBody,
-) -> ApiError {
+) -> ServiceError {
     if body.over_limit() || e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(ErrorCode::PayloadTooLarge, "upload too large")
+        ServiceError::new(ErrorCode::PayloadTooLarge, "upload too large")
     } else {
-        ApiError::invalid(format!("multipart body: {}", e.body_text()))
+        ServiceError::invalid(format!("multipart body: {}", e.body_text()))
     }
 }
 
@@ -179,27 +179,21 @@ async fn accept(
     parts: &mut axum::http::request::Parts,
     body: SharedBody,
     declared: Option<u64>,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<serde_json::Value, ServiceError> {
     let max = s.config.max_upload_bytes;
     let AuthUser(who) = AuthUser::from_request_parts(parts, s).await?;
     let Path(chat_id) = Path::<String>::from_request_parts(parts, s)
         .await
-        .map_err(|e| ApiError::invalid(e.body_text()))?;
+        .map_err(|e| ServiceError::invalid(e.body_text()))?;
     // A declared length past the limit is refused before reading anything.
     if declared.is_some_and(|n| n > max + MULTIPART_OVERHEAD) {
         return Err(attachments::too_large(max));
     }
-    s.chats.limits.event(&who).await?;
-    // Authorize before reading the body: outsiders do not get to fill our disk.
-    let chat = s.chats.member_chat(&who, &chat_id).await?;
-    if !chat.is_active() {
-        return Err(ApiError::new(ErrorCode::ChatClosed, "this chat is closed"));
-    }
-    s.chats.check_upload_quota(&who, &chat_id).await?;
+    s.chats.admit_upload(&who, &chat_id).await?;
     let tmp_dir = s.config.upload_dir.join("tmp");
     tokio::fs::create_dir_all(&tmp_dir)
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(|_| ServiceError::internal())?;
     let mut multipart = open_form(&body, parts, s).await?;
     let mut sink = TempFileSink {
         dir: tmp_dir,
@@ -211,8 +205,8 @@ async fn accept(
     drop(multipart);
     let (file, mut out, name, size) = sink
         .file
-        .ok_or_else(|| ApiError::invalid("multipart field `file` is required"))?;
-    out.flush().await.map_err(|_| ApiError::internal())?;
+        .ok_or_else(|| ServiceError::invalid("multipart field `file` is required"))?;
+    out.flush().await.map_err(|_| ServiceError::internal())?;
     let received = Received {
         file,
         size,
@@ -228,7 +222,7 @@ async fn download(
     AuthUser(who): AuthUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let rec = s.chats.attachment_for(&who, &id).await?;
     serve(&s, &rec.storage_key, &rec.mime, Some(&rec.name), &headers).await
 }
@@ -238,11 +232,11 @@ async fn thumbnail(
     AuthUser(who): AuthUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let rec = s.chats.attachment_for(&who, &id).await?;
     let key = rec
         .thumb_key
-        .ok_or_else(|| ApiError::not_found("this attachment has no thumbnail"))?;
+        .ok_or_else(|| ServiceError::not_found("this attachment has no thumbnail"))?;
     serve(&s, &key, "image/jpeg", None, &headers).await
 }
 
@@ -299,13 +293,13 @@ async fn serve(
     mime: &str,
     name: Option<&str>,
     headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let range = parse_range(headers);
     let ranged = range.is_some();
-    let file = match s.chats.files.get(key, range).await {
+    let file = match s.chats.file(key, range).await {
         Ok(f) => f,
         Err(object_store::Error::NotFound { .. }) => {
-            return Err(ApiError::not_found("attachment not found"));
+            return Err(ServiceError::not_found("attachment not found"));
         }
         Err(e) if ranged => {
             tracing::debug!(error = %e, "bad range");
@@ -317,7 +311,7 @@ async fn serve(
         }
         Err(e) => {
             tracing::error!(error = %e, "reading a stored file");
-            return Err(ApiError::new(
+            return Err(ServiceError::new(
                 ErrorCode::Unavailable,
                 "file storage is unavailable",
             ));
@@ -354,7 +348,7 @@ async fn serve(
     }
     let mut res = res
         .body(Body::from_stream(file.body))
-        .map_err(|_| ApiError::internal())?;
+        .map_err(|_| ServiceError::internal())?;
     res.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("authorization"));
     Ok(res)

@@ -12,15 +12,13 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::JsonBody;
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    http::state::{AppState, DemoState},
+    service::ServiceError,
+};
 
 pub const CUSTOMER: (&str, &str) = ("demo-customer", "Alice Customer");
 pub const WORKER: (&str, &str) = ("demo-worker", "Bob Worker");
-
-/// The booking the demo plays with; replaced by a fresh one on reset.
-pub struct DemoState {
-    pub booking_id: Mutex<String>,
-}
 
 fn party((id, name): (&str, &str)) -> Party {
     Party {
@@ -38,14 +36,14 @@ fn update(status: BookingStatus) -> BookingUpdate {
 }
 
 /// Seed an accepted booking, or a fresh one if the last run finished it.
-pub async fn seed(state: &AppState) -> Result<DemoState, ApiError> {
+pub async fn seed(state: &AppState) -> Result<DemoState, ServiceError> {
     let mut id = "demo-booking".to_string();
-    if let Some(b) = state.chats.store.get_booking(&id).await?
+    if let (Some(b), _) = state.chats.booking_and_chat(&id).await?
         && b.status.is_final()
     {
         id = format!("demo-booking-{}", omw_domain::time::now_millis());
     }
-    if state.chats.store.get_booking(&id).await?.is_none() {
+    if state.chats.booking_and_chat(&id).await?.0.is_none() {
         state
             .chats
             .apply_booking(&id, update(BookingStatus::Accepted))
@@ -64,21 +62,18 @@ pub fn routes() -> Router<AppState> {
         .route("/demo/api/reset", post(reset))
 }
 
-fn demo(s: &AppState) -> Result<&DemoState, ApiError> {
+fn demo(s: &AppState) -> Result<&DemoState, ServiceError> {
     s.demo
         .as_deref()
-        .ok_or_else(|| ApiError::not_found("demo mode is off"))
+        .ok_or_else(|| ServiceError::not_found("demo mode is off"))
 }
 
-async fn booking_json(s: &AppState, id: &str) -> Result<Value, ApiError> {
-    let store = &s.chats.store;
-    Ok(json!({
-        "booking": store.get_booking(id).await?,
-        "chat": store.get_chat_by_booking(id).await?,
-    }))
+async fn booking_json(s: &AppState, id: &str) -> Result<Value, ServiceError> {
+    let (booking, chat) = s.chats.booking_and_chat(id).await?;
+    Ok(json!({ "booking": booking, "chat": chat }))
 }
 
-async fn booking(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn booking(State(s): State<AppState>) -> Result<Json<Value>, ServiceError> {
     let id = demo(&s)?.booking_id.lock().await.clone();
     Ok(Json(booking_json(&s, &id).await?))
 }
@@ -91,7 +86,7 @@ struct TokenBody {
 async fn token(
     State(s): State<AppState>,
     JsonBody(body): JsonBody<TokenBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, ServiceError> {
     demo(&s)?;
     let (id, name) = match body.role {
         Role::Customer => CUSTOMER,
@@ -100,7 +95,7 @@ async fn token(
     let token = s
         .jwt
         .mint(&s.config, id, body.role, Some(name), 12 * 3600)
-        .map_err(|e| ApiError::new(crate::error::ErrorCode::Unavailable, e))?;
+        .map_err(|e| ServiceError::new(crate::service::error::ErrorCode::Unavailable, e))?;
     Ok(Json(
         json!({ "token": token, "user": { "id": id, "name": name, "role": body.role } }),
     ))
@@ -114,15 +109,15 @@ struct StatusBody {
 async fn set_status(
     State(s): State<AppState>,
     JsonBody(body): JsonBody<StatusBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, ServiceError> {
     let id = demo(&s)?.booking_id.lock().await.clone();
-    let status =
-        BookingStatus::parse(&body.status).ok_or_else(|| ApiError::invalid("unknown status"))?;
+    let status = BookingStatus::parse(&body.status)
+        .ok_or_else(|| ServiceError::invalid("unknown status"))?;
     s.chats.apply_booking(&id, update(status)).await?;
     Ok(Json(booking_json(&s, &id).await?))
 }
 
-async fn reset(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn reset(State(s): State<AppState>) -> Result<Json<Value>, ServiceError> {
     let d = demo(&s)?;
     let id = format!("demo-booking-{}", omw_domain::time::now_millis());
     s.chats

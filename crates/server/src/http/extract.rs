@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::{
     auth::platform::{bearer, key_matches},
-    error::{ApiError, ErrorCode},
-    state::AppState,
+    http::state::AppState,
+    service::error::{ErrorCode, ServiceError},
 };
 
 /// A JSON request body that must be a JSON object. Refusals use the SPEC shape: a wrong
@@ -35,61 +35,36 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, ServiceError> {
         if !is_json(req.headers()) {
-            return Err(ApiError::new(
+            return Err(ServiceError::new(
                 ErrorCode::UnsupportedMediaType,
                 "expected a JSON body (Content-Type: application/json)",
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge, "request body too large")
+                ServiceError::new(ErrorCode::PayloadTooLarge, "request body too large")
             } else {
-                ApiError::invalid(format!("request body: {}", r.body_text()))
+                ServiceError::invalid(format!("request body: {}", r.body_text()))
             }
         })?;
         let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::invalid(format!("invalid JSON: {e}")))?;
-        from_json_object(value).map(JsonBody)
+            .map_err(|e| ServiceError::invalid(format!("invalid JSON: {e}")))?;
+        crate::wire::from_json_object(value).map(JsonBody)
     }
-}
-
-/// `#[serde(deserialize_with = "nested_object")]` for a struct inside a body: the same rule as
-/// [`from_json_object`] one level down (`null` stays allowed for an `Option`).
-pub fn nested_object<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    use serde::{Deserialize, de::Error};
-    let value = Value::deserialize(d)?;
-    if !(value.is_object() || value.is_null()) {
-        return Err(D::Error::custom("expected a JSON object"));
-    }
-    serde_json::from_value(value).map_err(D::Error::custom)
-}
-
-/// A payload (REST body or Socket.IO event data) as `T`, which must come from a JSON object:
-/// serde would otherwise accept a struct in its positional form (`["chat-1", 5]`), a shape no
-/// client is meant to send and the contract does not describe.
-pub fn from_json_object<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    if !value.is_object() {
-        return Err(ApiError::invalid("payload must be a JSON object"));
-    }
-    serde_json::from_value(value).map_err(|e| ApiError::invalid(format!("payload: {e}")))
 }
 
 /// `axum::extract::Query`, but bad parameters are `invalid_payload`.
 #[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+#[from_request(via(axum::extract::Query), rejection(ServiceError))]
 pub struct QueryParams<T>(pub T);
 
-impl From<QueryRejection> for ApiError {
+impl From<QueryRejection> for ServiceError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::invalid(r.body_text())
+        ServiceError::invalid(r.body_text())
     }
 }
 
@@ -106,15 +81,15 @@ fn bearer_of(parts: &Parts) -> Option<&str> {
 pub struct AuthUser(pub Principal);
 
 impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
         let token =
-            bearer_of(parts).ok_or_else(|| ApiError::unauthorized("missing Bearer token"))?;
+            bearer_of(parts).ok_or_else(|| ServiceError::unauthorized("missing Bearer token"))?;
         let principal = state.jwt.verify(token)?.principal;
         // Every REST call of a user spends the same per-user budget as a Socket.IO event
         // (SPEC §9): switching transports must not multiply it.
-        state.chats.limits.event(&principal).await?;
+        state.chats.count_event(&principal).await?;
         Ok(AuthUser(principal))
     }
 }
@@ -123,19 +98,19 @@ impl FromRequestParts<AppState> for AuthUser {
 pub struct Platform;
 
 impl FromRequestParts<AppState> for Platform {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token =
-            bearer_of(parts).ok_or_else(|| ApiError::unauthorized("missing platform API key"))?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        let token = bearer_of(parts)
+            .ok_or_else(|| ServiceError::unauthorized("missing platform API key"))?;
         if key_matches(&state.config.platform_api_key, token) {
             return Ok(Platform);
         }
         if state.jwt.verify(token).is_ok() {
-            return Err(ApiError::forbidden(
+            return Err(ServiceError::forbidden(
                 "user tokens cannot use the platform API",
             ));
         }
-        Err(ApiError::unauthorized("invalid platform API key"))
+        Err(ServiceError::unauthorized("invalid platform API key"))
     }
 }

@@ -3,7 +3,7 @@
 use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 use serde_json::json;
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -25,10 +25,10 @@ async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
             Json(json!({ "status": "draining", "error": "shutting down" })),
         );
     }
-    match s.chats.store.ping().await {
+    match s.chats.check_database().await {
         Ok(()) => (
             StatusCode::OK,
-            Json(json!({ "status": "ready", "database": s.chats.store.backend().as_str() })),
+            Json(json!({ "status": "ready", "database": s.chats.database() })),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

@@ -4,10 +4,12 @@
 mod attachments;
 mod chats;
 pub mod demo;
+mod error;
 mod extract;
 mod health;
 pub mod metrics;
 mod platform;
+pub mod state;
 mod trace;
 pub(crate) mod upload_form;
 pub mod web;
@@ -24,11 +26,11 @@ use tower_http::{
 
 use crate::{
     config::Config,
-    error::{ApiError, ErrorCode},
-    state::AppState,
+    http::state::AppState,
+    service::error::{ErrorCode, ServiceError},
 };
 
-pub use extract::{AuthUser, JsonBody, from_json_object};
+pub use extract::{AuthUser, JsonBody};
 
 /// JSON bodies are small; uploads have their own limit.
 const JSON_BODY_LIMIT: usize = 64 * 1024;
@@ -60,7 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", axum::routing::get(openapi))
         .merge(platform::routes())
         .merge(chats::routes())
-        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .fallback(|| async { ServiceError::not_found("no such endpoint") })
         .layer(CompressionLayer::new());
     // Downloads stream files as they are (media is compressed already).
     let files = attachments::routes();
@@ -77,10 +79,11 @@ pub fn router(state: AppState) -> Router {
                 .with_state(state.clone()),
         );
     } else {
-        app = app.fallback(|| async { ApiError::not_found("no such endpoint") });
+        app = app.fallback(|| async { ServiceError::not_found("no such endpoint") });
     }
     app.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::map_response(spec_errors))
+        .layer(axum::middleware::from_fn(metrics::requests::track))
         .layer(trace::layer())
         .with_state(state)
 }
@@ -136,7 +139,7 @@ async fn spec_errors(res: axum::response::Response) -> axum::response::Response 
             .unwrap_or("request refused")
             .to_lowercase(),
     };
-    let fresh = ApiError::new(code, message).into_response();
+    let fresh = ServiceError::new(code, message).into_response();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.remove(header::CONTENT_TYPE);
     let (fresh_parts, fresh_body) = fresh.into_parts();

@@ -5,14 +5,14 @@ use axum::{
     extract::{Path, State},
     routing::put,
 };
-use omw_domain::{Booking, BookingStatus, BookingUpdate, Chat, Party};
-use serde::{Deserialize, Serialize};
+use omw_domain::{BookingStatus, BookingUpdate};
 
-use super::{
-    JsonBody,
-    extract::{Platform, nested_object},
+use super::{JsonBody, extract::Platform};
+use crate::{
+    http::state::AppState,
+    service::ServiceError,
+    wire::{reply::BookingReply, request::BookingPut},
 };
-use crate::{error::ApiError, state::AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(
@@ -21,29 +21,14 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
-#[derive(Deserialize)]
-pub struct BookingBody {
-    #[serde(deserialize_with = "nested_object")]
-    customer: Party,
-    #[serde(default, deserialize_with = "nested_object")]
-    worker: Option<Party>,
-    status: String,
-}
-
-#[derive(Serialize)]
-pub struct BookingResponse {
-    booking: Booking,
-    chat: Option<Chat>,
-}
-
 async fn put_booking(
     _: Platform,
     State(s): State<AppState>,
     Path(booking_id): Path<String>,
-    JsonBody(body): JsonBody<BookingBody>,
-) -> Result<Json<BookingResponse>, ApiError> {
+    JsonBody(body): JsonBody<BookingPut>,
+) -> Result<Json<BookingReply>, ServiceError> {
     let status = BookingStatus::parse(&body.status).ok_or_else(|| {
-        ApiError::invalid("status must be one of requested, accepted, en_route, in_progress, completed, cancelled")
+        ServiceError::invalid("status must be one of requested, accepted, en_route, in_progress, completed, cancelled")
     })?;
     let update = BookingUpdate {
         customer: body.customer,
@@ -51,7 +36,7 @@ async fn put_booking(
         status,
     };
     let applied = s.chats.apply_booking(&booking_id, update).await?;
-    Ok(Json(BookingResponse {
+    Ok(Json(BookingReply {
         booking: applied.booking,
         chat: applied.chat,
     }))
@@ -61,12 +46,8 @@ async fn get_booking(
     _: Platform,
     State(s): State<AppState>,
     Path(booking_id): Path<String>,
-) -> Result<Json<BookingResponse>, ApiError> {
-    let store = &s.chats.store;
-    let booking = store
-        .get_booking(&booking_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("booking not found"))?;
-    let chat = store.get_chat_by_booking(&booking_id).await?;
-    Ok(Json(BookingResponse { booking, chat }))
+) -> Result<Json<BookingReply>, ServiceError> {
+    let (booking, chat) = s.chats.booking_and_chat(&booking_id).await?;
+    let booking = booking.ok_or_else(|| ServiceError::not_found("booking not found"))?;
+    Ok(Json(BookingReply { booking, chat }))
 }

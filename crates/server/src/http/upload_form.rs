@@ -8,9 +8,9 @@ use axum::{
 };
 
 use super::attachments::{MULTIPART_OVERHEAD, SharedBody, multipart_error};
-use crate::{
-    attachments,
-    error::{ApiError, ErrorCode},
+use crate::service::{
+    ErrorCode, ServiceError,
+    uploads::{self as attachments},
 };
 
 /// The upload body as a multipart form (the request's headers and extensions, the shared
@@ -19,13 +19,13 @@ pub(super) async fn open_form<S: Send + Sync>(
     body: &SharedBody,
     parts: &Parts,
     state: &S,
-) -> Result<Multipart, ApiError> {
+) -> Result<Multipart, ServiceError> {
     let mut req = Request::new(Body::from_stream(body.clone()));
     *req.headers_mut() = parts.headers.clone();
     *req.extensions_mut() = parts.extensions.clone();
     // Anything but multipart/form-data is the wrong kind of body, not a malformed one.
     Multipart::from_request(req, state).await.map_err(|_| {
-        ApiError::new(
+        ServiceError::new(
             ErrorCode::UnsupportedMediaType,
             "expected a multipart/form-data body with a `file` field",
         )
@@ -35,9 +35,9 @@ pub(super) async fn open_form<S: Send + Sync>(
 /// Where the form's `file` field goes as it arrives.
 pub(super) trait FileSink {
     /// A `file` field begins, named `name` by the client.
-    async fn open(&mut self, name: &str) -> Result<(), ApiError>;
+    async fn open(&mut self, name: &str) -> Result<(), ServiceError>;
     /// Its next chunk.
-    async fn write(&mut self, chunk: &[u8]) -> Result<(), ApiError>;
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), ServiceError>;
 }
 
 /// The route's sink: a temporary file under the upload directory, at most `max` bytes.
@@ -49,16 +49,17 @@ pub(super) struct TempFileSink {
 }
 
 impl FileSink for TempFileSink {
-    async fn open(&mut self, name: &str) -> Result<(), ApiError> {
-        let file = tempfile::NamedTempFile::new_in(&self.dir).map_err(|_| ApiError::internal())?;
-        let out = tokio::fs::File::from_std(file.reopen().map_err(|_| ApiError::internal())?);
+    async fn open(&mut self, name: &str) -> Result<(), ServiceError> {
+        let file =
+            tempfile::NamedTempFile::new_in(&self.dir).map_err(|_| ServiceError::internal())?;
+        let out = tokio::fs::File::from_std(file.reopen().map_err(|_| ServiceError::internal())?);
         self.file = Some((file, out, name.to_string(), 0));
         Ok(())
     }
 
-    async fn write(&mut self, chunk: &[u8]) -> Result<(), ApiError> {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), ServiceError> {
         let Some((_, out, _, size)) = &mut self.file else {
-            return Err(ApiError::internal());
+            return Err(ServiceError::internal());
         };
         attachments::append(out, size, chunk, self.max).await
     }
@@ -70,8 +71,8 @@ impl FileSink for TempFileSink {
 pub(super) async fn read_form(
     multipart: &mut Multipart,
     sink: &mut impl FileSink,
-    error: impl Fn(MultipartError) -> ApiError,
-) -> Result<Option<i64>, ApiError> {
+    error: impl Fn(MultipartError) -> ServiceError,
+) -> Result<Option<i64>, ServiceError> {
     let mut has_file = false;
     let mut duration_hint_ms = None;
     while let Some(mut field) = multipart.next_field().await.map_err(&error)? {
@@ -104,11 +105,11 @@ struct DiscardSink {
 }
 
 impl FileSink for DiscardSink {
-    async fn open(&mut self, _name: &str) -> Result<(), ApiError> {
+    async fn open(&mut self, _name: &str) -> Result<(), ServiceError> {
         Ok(())
     }
 
-    async fn write(&mut self, chunk: &[u8]) -> Result<(), ApiError> {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), ServiceError> {
         attachments::append(&mut tokio::io::sink(), &mut self.size, chunk, self.max).await
     }
 }
@@ -120,7 +121,7 @@ pub(crate) async fn read_form_discarding(
     content_type: HeaderValue,
     chunks: Vec<Bytes>,
     max: u64,
-) -> Result<(u64, Option<i64>), ApiError> {
+) -> Result<(u64, Option<i64>), ServiceError> {
     let stream = futures::stream::iter(chunks.into_iter().map(Ok::<_, std::convert::Infallible>));
     let body = SharedBody::new(Body::from_stream(stream), max + MULTIPART_OVERHEAD);
     let (mut parts, ()) = Request::new(()).into_parts();

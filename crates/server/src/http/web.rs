@@ -18,8 +18,8 @@ use axum::{
 use tower::ServiceExt;
 
 use crate::{
-    error::{ApiError, ErrorCode},
-    state::AppState,
+    http::state::AppState,
+    service::error::{ErrorCode, ServiceError},
 };
 
 /// `web/dist` as it was when the binary was built; empty when it had not been built.
@@ -48,7 +48,7 @@ pub fn embedded() -> bool {
 pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
     let path = req.uri().path().to_string();
     if !matches!(*req.method(), Method::GET | Method::HEAD) || is_api(&path) {
-        return ApiError::not_found("no such endpoint").into_response();
+        return ServiceError::not_found("no such endpoint").into_response();
     }
     let mut res = match &state.config.web_dir {
         Some(dir) => from_disk(dir, req).await,
@@ -84,12 +84,12 @@ fn from_binary(path: &str, if_none_match: Option<&HeaderValue>) -> Response {
     let file = match Embedded::get(name) {
         Some(file) => file,
         None if name.starts_with("assets/") => {
-            return ApiError::not_found("no such file").into_response();
+            return ServiceError::not_found("no such file").into_response();
         }
         None => match Embedded::get("index.html") {
             Some(index) => index,
             None => {
-                return ApiError::new(
+                return ServiceError::new(
                     ErrorCode::Unavailable,
                     "web client not built: this binary was built without web/dist. Build it \
                      with `npm ci --prefix web && (cd web && npx vite build)` and rebuild the \

@@ -1,5 +1,5 @@
-//! Socket.IO connections per user (`MAX_SOCKETS_PER_USER`) and per IP address
-//! (`MAX_SOCKETS_PER_IP`), counted on this node. A socket holds a [`Slot`] from its handshake
+//! Socket.IO connections on this node (`MAX_CONNECTIONS`), per user (`MAX_SOCKETS_PER_USER`)
+//! and per IP address (`MAX_SOCKETS_PER_IP`). A socket holds a [`Slot`] from its handshake
 //! until it disconnects — or until it is dropped, should it never get that far.
 
 use std::{
@@ -28,8 +28,11 @@ impl<K: Hash + Eq + Clone> Counts<K> {
 }
 
 pub struct SocketCaps {
+    /// All sockets; raised only under the users' lock, so it never passes the cap.
+    total: std::sync::atomic::AtomicUsize,
     users: Counts<String>,
     ips: Counts<IpAddr>,
+    max_total: usize,
     max_per_user: usize,
     max_per_ip: usize,
 }
@@ -37,15 +40,18 @@ pub struct SocketCaps {
 /// Which cap refused a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Over {
+    Node,
     User,
     Ip,
 }
 
 impl SocketCaps {
-    pub fn new(max_per_user: usize, max_per_ip: usize) -> Arc<Self> {
+    pub fn new(max_total: usize, max_per_user: usize, max_per_ip: usize) -> Arc<Self> {
         Arc::new(SocketCaps {
+            total: std::sync::atomic::AtomicUsize::new(0),
             users: Counts(Mutex::default()),
             ips: Counts(Mutex::default()),
+            max_total,
             max_per_user,
             max_per_ip,
         })
@@ -56,6 +62,9 @@ impl SocketCaps {
         // Both maps under both locks, always in this order, so a refusal counts nothing.
         let mut users = self.users.0.lock().unwrap_or_else(PoisonError::into_inner);
         let mut ips = self.ips.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.total.load(Ordering::Acquire) >= self.max_total {
+            return Err(Over::Node);
+        }
         if users.get(user).copied().unwrap_or(0) >= self.max_per_user {
             return Err(Over::User);
         }
@@ -65,6 +74,7 @@ impl SocketCaps {
             return Err(Over::Ip);
         }
         *users.entry(user.to_string()).or_default() += 1;
+        self.total.fetch_add(1, Ordering::AcqRel);
         if let Some(ip) = ip {
             *ips.entry(ip).or_default() += 1;
         }
@@ -74,6 +84,11 @@ impl SocketCaps {
             ip,
             released: AtomicBool::new(false),
         })
+    }
+
+    /// Sockets counted now on this node.
+    pub fn sockets(&self) -> usize {
+        self.total.load(Ordering::Acquire)
     }
 
     /// Sockets of `user` counted now (tests, metrics).
@@ -96,6 +111,7 @@ impl Slot {
         if self.released.swap(true, Ordering::AcqRel) {
             return;
         }
+        self.caps.total.fetch_sub(1, Ordering::AcqRel);
         self.caps.users.release(&self.user);
         if let Some(ip) = &self.ip {
             self.caps.ips.release(ip);
@@ -115,7 +131,7 @@ mod tests {
 
     #[test]
     fn caps_hold_at_the_edge_and_free_on_release() {
-        let caps = SocketCaps::new(2, 3);
+        let caps = SocketCaps::new(100, 2, 3);
         let ip: IpAddr = [10, 0, 0, 1].into();
         let a = caps.admit("u", Some(ip)).unwrap();
         let b = caps.admit("u", Some(ip)).unwrap();
@@ -131,5 +147,22 @@ mod tests {
         drop((b, c));
         assert_eq!(caps.sockets_of("v"), 0);
         caps.admit("w", Some(ip)).unwrap();
+    }
+
+    #[test]
+    fn the_node_cap_holds_at_the_edge_and_frees_on_release() {
+        let caps = SocketCaps::new(3, 10, 10);
+        let held: Vec<_> = ["a", "b", "c"]
+            .iter()
+            .map(|u| caps.admit(u, None).unwrap())
+            .collect();
+        assert_eq!(caps.sockets(), 3);
+        assert_eq!(caps.admit("d", None).err(), Some(Over::Node));
+        held[0].release();
+        assert_eq!(caps.sockets(), 2);
+        let _d = caps.admit("d", None).unwrap();
+        assert_eq!(caps.admit("e", None).err(), Some(Over::Node));
+        drop(held);
+        assert_eq!(caps.sockets(), 1);
     }
 }

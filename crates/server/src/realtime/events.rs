@@ -1,11 +1,13 @@
-//! The client → server events of SPEC §4, each answered through its acknowledgement.
+//! The client → server events of SPEC §4: parsed once into a [`ClientEvent`], handled in the
+//! socket's order, answered through the acknowledgement with the wire types of `crate::wire`.
 
-use std::{future::Future, sync::Arc};
+use std::sync::Arc;
 
-use omw_domain::{ClientMessage, Principal};
-use serde::{Deserialize, de::DeserializeOwned};
+use omw_domain::Principal;
+use serde::Serialize;
 use serde_json::{Value, json};
 use socketioxide::extract::{AckSender, Event, TryData};
+use tracing::Instrument;
 
 use super::{
     Adapter, Realtime, SocketRef, chat_room,
@@ -13,11 +15,25 @@ use super::{
     typing::Change,
 };
 use crate::{
-    error::ApiError,
-    service::{chats::PageQuery, limits::user_key},
+    service::{ServiceError, limits::user_key},
+    wire::{
+        ClientEvent,
+        reply::{Done, Joined, MessageReply, Messages, ReadMark, TokenExpiry},
+        request::{
+            InChat, JoinChat, LeaveChat, MarkRead, PageRequest, RefreshToken, SendMessage, Typing,
+        },
+    },
 };
 
-type Reply = Result<Value, ApiError>;
+type Reply = Result<Value, ServiceError>;
+
+/// A wire reply as ack data.
+fn reply(data: impl Serialize) -> Reply {
+    serde_json::to_value(data).map_err(|e| {
+        tracing::error!(error = %e, "serializing an ack");
+        ServiceError::internal()
+    })
+}
 
 /// `{ ok: true, ...data }` or `{ ok: false, error }`.
 fn ack_body(reply: Reply) -> Value {
@@ -34,40 +50,6 @@ fn ack_body(reply: Reply) -> Value {
     }
 }
 
-/// An event's data as `T`; it must be a JSON object (see `http::from_json_object`).
-fn parse<T: DeserializeOwned>(data: Result<Value, impl std::fmt::Display>) -> Result<T, ApiError> {
-    let value = data.map_err(|e| ApiError::invalid(format!("payload: {e}")))?;
-    crate::http::from_json_object(value)
-}
-
-/// Handle one event: in socket order (see `Session::turn`), rate limited, acked.
-async fn handle<F, Fut>(
-    rt: Arc<Realtime>,
-    s: SocketRef,
-    event: &'static str,
-    call: Call,
-    handler: F,
-) where
-    F: FnOnce(Arc<Realtime>, SocketRef, Arc<Session>, Result<Value, String>, TurnGuard) -> Fut,
-    Fut: Future<Output = Reply>,
-{
-    let session = call.session;
-    let n = call.ticket.number();
-    tracing::debug!(event, ticket = n, sid = %s.id, "event received");
-    let turn = session.turn(call.ticket).await;
-    tracing::debug!(event, ticket = n, "event handling");
-    let started = std::time::Instant::now();
-    // The handler holds the turn and may hand it on early (see send_message).
-    let reply = match rt.chats.limits.event(&session.principal).await {
-        Err(e) => Err(e),
-        Ok(()) => handler(rt.clone(), s.clone(), session, call.data, turn).await,
-    };
-    metrics::histogram!("omw_ack_seconds", "event" => event)
-        .record(started.elapsed().as_secs_f64());
-    let sent = call.ack.send(&ack_body(reply));
-    tracing::debug!(event, ticket = n, ok = sent.is_ok(), "event acked");
-}
-
 /// What every event brings: its place in the socket's order, its payload and its ack.
 struct Call {
     session: Arc<Session>,
@@ -76,23 +58,72 @@ struct Call {
     ack: AckSender<Adapter>,
 }
 
-/// Route an event to its handler by name.
-async fn dispatch(rt: Arc<Realtime>, s: SocketRef, event: String, call: Call) {
-    match event.as_str() {
-        "join_chat" => handle(rt, s, "join_chat", call, join_chat).await,
-        "leave_chat" => handle(rt, s, "leave_chat", call, leave_chat).await,
-        "send_message" => handle(rt, s, "send_message", call, send_message).await,
-        "load_messages" => handle(rt, s, "load_messages", call, load_messages).await,
-        "typing" => handle(rt, s, "typing", call, typing).await,
-        "mark_read" => handle(rt, s, "mark_read", call, mark_read).await,
-        "refresh_token" => handle(rt, s, "refresh_token", call, refresh_token).await,
-        // Still takes its turn (its ticket is numbered) and counts against the rate limit.
-        _ => {
-            let unknown = move |_: Arc<Realtime>, _: SocketRef, _: Arc<Session>, _, _| async move {
-                Err(ApiError::invalid(format!("unknown event: {event}")))
-            };
-            handle(rt, s, "unknown", call, unknown).await;
-        }
+/// Handle one event in a span of its own (ids only: never the message text, never a token).
+async fn handle(rt: Arc<Realtime>, s: SocketRef, name: String, call: Call) {
+    let chat_id = call
+        .data
+        .as_ref()
+        .ok()
+        .and_then(|d| d.get("chat_id"))
+        .and_then(Value::as_str)
+        .filter(|id| id.len() <= omw_domain::booking::MAX_ID_CHARS)
+        .unwrap_or_default()
+        .to_owned();
+    let event = ClientEvent::label(&name);
+    let span = tracing::info_span!(
+        "event",
+        event,
+        sid = %s.id,
+        user = %call.session.principal.user_id,
+        chat_id,
+    );
+    in_turn(rt, s, event, name, call).instrument(span).await;
+}
+
+/// In socket order (see `Session::turn`), rate limited, parsed, handled, acked. An unknown or
+/// malformed event still takes its turn and counts against the rate limit.
+async fn in_turn(rt: Arc<Realtime>, s: SocketRef, event: &'static str, name: String, call: Call) {
+    let Call {
+        session,
+        ticket,
+        data,
+        ack,
+    } = call;
+    let n = ticket.number();
+    tracing::debug!(ticket = n, "event received");
+    let turn = session.turn(ticket).await;
+    tracing::debug!(ticket = n, "event handling");
+    let started = std::time::Instant::now();
+    let reply = match rt.chats.count_event(&session.principal).await {
+        Err(e) => Err(e),
+        Ok(()) => match ClientEvent::parse(&name, data) {
+            Err(e) => Err(e),
+            Ok(parsed) => run(&rt, &s, &session, parsed, turn).await,
+        },
+    };
+    metrics::histogram!("omw_ack_seconds", "event" => event)
+        .record(started.elapsed().as_secs_f64());
+    let sent = ack.send(&ack_body(reply));
+    tracing::debug!(ticket = n, ok = sent.is_ok(), "event acked");
+}
+
+/// The handler of each event. The turn is held until the handler returns, except by
+/// `send_message`, which hands it on early.
+async fn run(
+    rt: &Arc<Realtime>,
+    s: &SocketRef,
+    session: &Arc<Session>,
+    event: ClientEvent,
+    turn: TurnGuard,
+) -> Reply {
+    match event {
+        ClientEvent::JoinChat(p) => join_chat(rt, s, session, p).await,
+        ClientEvent::LeaveChat(p) => leave_chat(rt, s, session, p).await,
+        ClientEvent::SendMessage(p) => send_message(rt, s, session, p, turn).await,
+        ClientEvent::LoadMessages(p) => load_messages(rt, session, p).await,
+        ClientEvent::Typing(p) => typing(rt, s, session, p).await,
+        ClientEvent::MarkRead(p) => mark_read(rt, session, p).await,
+        ClientEvent::RefreshToken(p) => refresh_token(rt, s, session, p).await,
     }
 }
 
@@ -112,60 +143,30 @@ pub fn register(rt: &Arc<Realtime>, s: &SocketRef, session: &Arc<Session>) {
                 data: data.map_err(|e| e.to_string()),
                 ack,
             };
-            dispatch(rt.clone(), s, event, call)
+            handle(rt.clone(), s, event, call)
         },
     );
 }
 
-#[derive(Deserialize)]
-struct JoinChat {
-    chat_id: Option<String>,
-    booking_id: Option<String>,
-}
-
 async fn join_chat(
-    rt: Arc<Realtime>,
-    s: SocketRef,
-    session: Arc<Session>,
-    data: Result<Value, String>,
-    _turn: TurnGuard,
+    rt: &Arc<Realtime>,
+    s: &SocketRef,
+    session: &Arc<Session>,
+    p: JoinChat,
 ) -> Reply {
-    let p: JoinChat = parse(data)?;
     let who = &session.principal;
     let chat = match (p.chat_id, p.booking_id) {
         (Some(id), _) => rt.chats.chat_for(who, &id).await?,
         (None, Some(b)) => rt.chats.chat_for_booking(who, &b).await?,
-        (None, None) => return Err(ApiError::invalid("chat_id or booking_id is required")),
+        (None, None) => return Err(ServiceError::invalid("chat_id or booking_id is required")),
     };
-    let page = rt
-        .chats
-        .store
-        .load_messages(&chat.id, omw_storage::Page::Latest, 50)
-        .await?;
-    let reads = rt.chats.store.read_states(&chat.id).await?;
-    let read_of = |id: &str| {
-        reads
-            .iter()
-            .find(|r| r.user_id == id)
-            .map_or(0, |r| r.last_read_seq)
-    };
-    let mut participants: Vec<Value> = Vec::with_capacity(2);
-    for (party, role) in [
-        (&chat.customer, omw_domain::Role::Customer),
-        (&chat.worker, omw_domain::Role::Worker),
-    ] {
-        let (online, last_seen) = rt
-            .presence
-            .status(&format!("{}:{}", role.as_str(), party.id))
-            .await;
-        participants.push(json!({
-            "id": party.id,
-            "role": role,
-            "name": party.name,
-            "online": online,
-            "last_seen": last_seen.map(omw_domain::time::rfc3339),
-            "last_read_seq": read_of(&party.id),
-        }));
+    let (page, reads) = rt.chats.opening(&chat).await?;
+    let mut statuses = [(false, None); 2];
+    for (status, key) in statuses.iter_mut().zip([
+        format!("customer:{}", chat.customer.id),
+        format!("worker:{}", chat.worker.id),
+    ]) {
+        *status = rt.presence.status(&key).await;
     }
     let hook = rt.config.test_hooks.join_delay;
     if !hook.is_zero() {
@@ -178,45 +179,26 @@ async fn join_chat(
         // A close that committed after the read above may have emptied the room before this
         // socket joined it. Read again, now that it is in: a close committing after this read
         // empties the room after the join (it leaves the room only once committed).
-        let again = rt.chats.store.get_chat(&chat.id).await;
-        if again.is_err() {
-            s.leave(chat_room(&chat.id));
-            session.set_joined(&chat.id, false);
-        }
-        match again? {
-            Some(now) if now.is_active() => chat,
-            now => {
+        match rt.chats.reread(&chat.id).await {
+            Ok(Some(now)) if now.is_active() => chat,
+            again => {
                 s.leave(chat_room(&chat.id));
                 session.set_joined(&chat.id, false);
-                let Some(now) = now else {
-                    rt.chats.refresh_cached(None, &chat.id);
-                    return Err(ApiError::not_found("chat not found"));
-                };
-                rt.chats.refresh_cached(Some(&now), &now.id);
-                now
+                again?.ok_or_else(|| ServiceError::not_found("chat not found"))?
             }
         }
     } else {
         chat
     };
-    Ok(
-        json!({ "chat": chat, "messages": page.messages, "has_more": page.has_more, "participants": participants }),
-    )
-}
-
-#[derive(Deserialize)]
-struct ChatRef {
-    chat_id: String,
+    reply(Joined::new(chat, page, &reads, statuses))
 }
 
 async fn leave_chat(
-    rt: Arc<Realtime>,
-    s: SocketRef,
-    session: Arc<Session>,
-    data: Result<Value, String>,
-    _turn: TurnGuard,
+    rt: &Arc<Realtime>,
+    s: &SocketRef,
+    session: &Arc<Session>,
+    p: LeaveChat,
 ) -> Reply {
-    let p: ChatRef = parse(data)?;
     rt.chats.member_chat(&session.principal, &p.chat_id).await?;
     s.leave(chat_room(&p.chat_id));
     session.set_joined(&p.chat_id, false);
@@ -227,36 +209,23 @@ async fn leave_chat(
         .await
         .is_empty()
     {
-        emit_typing(&s, &p.chat_id, who, false).await;
+        emit_typing(s, &p.chat_id, who, false).await;
     }
-    Ok(json!({}))
-}
-
-#[derive(Deserialize)]
-struct SendMessage {
-    chat_id: String,
-    client_id: Option<String>,
-    kind: Option<String>,
-    body: Option<String>,
-    attachment_id: Option<String>,
+    reply(Done {})
 }
 
 async fn send_message(
-    rt: Arc<Realtime>,
-    s: SocketRef,
-    session: Arc<Session>,
-    data: Result<Value, String>,
+    rt: &Arc<Realtime>,
+    s: &SocketRef,
+    session: &Arc<Session>,
+    p: InChat<SendMessage>,
     turn: TurnGuard,
 ) -> Reply {
-    let p: SendMessage = parse(data)?;
     let who = &session.principal;
-    let msg = ClientMessage {
-        client_id: p.client_id,
-        kind: p.kind,
-        body: p.body,
-        attachment_id: p.attachment_id,
-    };
-    let queued = rt.chats.queue_message(who, &p.chat_id, msg).await?;
+    let queued = rt
+        .chats
+        .queue_message(who, &p.chat_id, p.rest.into())
+        .await?;
     // Its place in the chat is taken: the socket's next event may start while this one
     // becomes durable, so a client's pipelined sends share a batch. The ack still waits.
     drop(turn);
@@ -266,43 +235,23 @@ async fn send_message(
         rt.typing.set(&p.chat_id, &user_key(who), false).await,
         Change::Stopped
     ) {
-        emit_typing(&s, &p.chat_id, who, false).await;
+        emit_typing(s, &p.chat_id, who, false).await;
     }
-    Ok(json!({ "message": inserted.message }))
-}
-
-#[derive(Deserialize)]
-struct LoadMessages {
-    chat_id: String,
-    before_seq: Option<i64>,
-    after_seq: Option<i64>,
-    limit: Option<i64>,
+    reply(MessageReply {
+        message: inserted.message,
+    })
 }
 
 async fn load_messages(
-    rt: Arc<Realtime>,
-    _: SocketRef,
-    session: Arc<Session>,
-    data: Result<Value, String>,
-    _turn: TurnGuard,
+    rt: &Arc<Realtime>,
+    session: &Arc<Session>,
+    p: InChat<PageRequest>,
 ) -> Reply {
-    let p: LoadMessages = parse(data)?;
-    let q = PageQuery {
-        before_seq: p.before_seq,
-        after_seq: p.after_seq,
-        limit: p.limit,
-    };
     let page = rt
         .chats
-        .load_messages(&session.principal, &p.chat_id, q)
+        .load_messages(&session.principal, &p.chat_id, p.rest.into())
         .await?;
-    Ok(json!({ "messages": page.messages, "has_more": page.has_more }))
-}
-
-#[derive(Deserialize)]
-struct TypingEvent {
-    chat_id: String,
-    is_typing: bool,
+    reply(Messages::from(page))
 }
 
 pub async fn emit_typing(s: &SocketRef, chat_id: &str, who: &Principal, is_typing: bool) {
@@ -310,26 +259,14 @@ pub async fn emit_typing(s: &SocketRef, chat_id: &str, who: &Principal, is_typin
     let _ = s.to(chat_room(chat_id)).emit("user_typing", &payload).await;
 }
 
-async fn typing(
-    rt: Arc<Realtime>,
-    s: SocketRef,
-    session: Arc<Session>,
-    data: Result<Value, String>,
-    _turn: TurnGuard,
-) -> Reply {
-    let p: TypingEvent = parse(data)?;
+async fn typing(rt: &Arc<Realtime>, s: &SocketRef, session: &Arc<Session>, p: Typing) -> Reply {
     let who = session.principal.clone();
     let chat = rt.chats.member_chat(&who, &p.chat_id).await?;
-    if !chat.is_active() {
-        return Err(ApiError::new(
-            crate::error::ErrorCode::ChatClosed,
-            "this chat is closed",
-        ));
-    }
+    chat.ensure_writable()?;
     let key = user_key(&who);
     match rt.typing.set(&p.chat_id, &key, p.is_typing).await {
         Change::Started => {
-            emit_typing(&s, &p.chat_id, &who, true).await;
+            emit_typing(s, &p.chat_id, &who, true).await;
             let (rt, s, chat_id) = (rt.clone(), s.clone(), p.chat_id.clone());
             tokio::spawn(async move {
                 if rt.typing.clone().expire(chat_id.clone(), key).await {
@@ -337,76 +274,40 @@ async fn typing(
                 }
             });
         }
-        Change::Stopped => emit_typing(&s, &p.chat_id, &who, false).await,
+        Change::Stopped => emit_typing(s, &p.chat_id, &who, false).await,
         Change::None => {}
     }
-    Ok(json!({}))
+    reply(Done {})
 }
 
-#[derive(Deserialize)]
-struct MarkRead {
-    chat_id: String,
-    up_to_seq: i64,
-}
-
-async fn mark_read(
-    rt: Arc<Realtime>,
-    _: SocketRef,
-    session: Arc<Session>,
-    data: Result<Value, String>,
-    _turn: TurnGuard,
-) -> Reply {
-    let p: MarkRead = parse(data)?;
+async fn mark_read(rt: &Arc<Realtime>, session: &Arc<Session>, p: InChat<MarkRead>) -> Reply {
     let last_read_seq = rt
         .chats
-        .mark_read(&session.principal, &p.chat_id, p.up_to_seq)
+        .mark_read(&session.principal, &p.chat_id, p.rest.up_to_seq)
         .await?;
-    Ok(json!({ "last_read_seq": last_read_seq }))
-}
-
-#[derive(Deserialize)]
-struct RefreshToken {
-    token: String,
+    reply(ReadMark { last_read_seq })
 }
 
 async fn refresh_token(
-    rt: Arc<Realtime>,
-    s: SocketRef,
-    session: Arc<Session>,
-    data: Result<Value, String>,
-    _turn: TurnGuard,
+    rt: &Arc<Realtime>,
+    s: &SocketRef,
+    session: &Arc<Session>,
+    p: RefreshToken,
 ) -> Reply {
-    let p: RefreshToken = parse(data)?;
     let v = rt.jwt.verify(&p.token)?;
     if v.principal.user_id != session.principal.user_id
         || v.principal.role != session.principal.role
     {
-        return Err(ApiError::forbidden("the new token names another user"));
+        return Err(ServiceError::forbidden("the new token names another user"));
     }
     let was = session
         .expires_at_ms
         .swap(v.expires_at_ms, std::sync::atomic::Ordering::AcqRel);
     if !rt.expiry.moved(s.id, was, v.expires_at_ms) {
         // The old token ran out first: the socket is on its way out.
-        return Err(ApiError::unauthorized("token expired"));
+        return Err(ServiceError::unauthorized("token expired"));
     }
-    Ok(json!({ "expires_at": omw_domain::time::rfc3339(v.expires_at_ms) }))
-}
-
-/// Every event's payload decoded from `data` as its handler decodes it, in `dispatch`'s order;
-/// true where it was accepted. Only the fuzz targets call it: whatever the bytes, decoding
-/// must not panic, and anything but a JSON object must be refused.
-pub(crate) fn decode_payloads(data: &Result<Value, String>) -> [bool; 7] {
-    fn accepts<T: DeserializeOwned>(data: &Result<Value, String>) -> bool {
-        parse::<T>(data.clone()).is_ok()
-    }
-    [
-        accepts::<JoinChat>(data),
-        accepts::<ChatRef>(data),
-        accepts::<SendMessage>(data),
-        accepts::<LoadMessages>(data),
-        accepts::<TypingEvent>(data),
-        accepts::<MarkRead>(data),
-        accepts::<RefreshToken>(data),
-    ]
+    reply(TokenExpiry {
+        expires_at: omw_domain::time::rfc3339(v.expires_at_ms),
+    })
 }

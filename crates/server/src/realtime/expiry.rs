@@ -14,7 +14,7 @@ use socketioxide::socket::Sid;
 use tokio::{sync::Notify, task::JoinHandle};
 
 use super::SocketRef;
-use crate::error::ApiError;
+use crate::service::error::ServiceError;
 
 /// The sockets still connected, by the time their token expires (ms since epoch).
 #[derive(Default)]
@@ -86,7 +86,7 @@ impl Expiry {
 }
 
 async fn expire(s: SocketRef) {
-    let err = ApiError::unauthorized("token expired");
+    let err = ServiceError::unauthorized("token expired");
     let _ = s.emit("token_expired", &json!({ "error": err }));
     // Give the event a moment to leave before the close.
     tokio::time::sleep(Duration::from_millis(50)).await;

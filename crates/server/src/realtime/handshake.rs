@@ -2,7 +2,7 @@
 
 use std::{
     collections::{HashMap, VecDeque},
-    sync::{Arc, Mutex, PoisonError, atomic::Ordering},
+    sync::{Arc, Mutex, PoisonError, Weak, atomic::Ordering},
     time::{Duration, Instant},
 };
 
@@ -11,11 +11,14 @@ use serde_json::{Value, json};
 use socketioxide::{extract::TryData, handler::ConnectHandler, socket::Sid};
 
 use super::{
-    Realtime, SocketIo, SocketRef, caps::Over, events, principal_room, root, session::Session,
+    Realtime, SocketIo, SocketRef,
+    caps::Over,
+    events, principal_room, root,
+    session::{Session, Undo},
     user_room,
 };
 use crate::cluster::Bus;
-use crate::{auth::platform::bearer, error::ErrorCode, service::limits::user_key};
+use crate::{auth::platform::bearer, service::error::ErrorCode, service::limits::user_key};
 
 /// A refused handshake. Its text is the SPEC error code, which socket.io-client shows as
 /// `connect_error`'s `err.message`.
@@ -47,6 +50,16 @@ pub async fn register(
         let rt = mw_rt.clone();
         let connecting = connecting.clone();
         async move {
+            // Held until the handshake is checked and counted (its CONNECT then leaves).
+            let Some(_turn) = rt.admission.enter().await else {
+                metrics::counter!("omw_handshake_refused_total", "code" => "rate_limited", "cap" => "admission")
+                    .increment(1);
+                return Err(Refusal(ErrorCode::RateLimited));
+            };
+            let hook = rt.config.test_hooks.handshake_delay;
+            if !hook.is_zero() {
+                tokio::time::sleep(hook).await;
+            }
             let parts = s.req_parts();
             // Cross-site WebSocket hijacking: a browser always says where the page came from.
             // Clients that send no Origin (servers, mobile apps) are not browsers.
@@ -86,6 +99,7 @@ pub async fn register(
                 .admit(&user_key(&verified.principal), peer)
                 .map_err(|over| {
                     let cap = match over {
+                        Over::Node => "node",
                         Over::User => "user",
                         Over::Ip => "ip",
                     };
@@ -112,10 +126,33 @@ pub async fn register(
                 let session = dsession.clone();
                 async move { disconnected(rt, s, session).await }
             });
-            // Counting it (presence, the gauge, expiry) waits for `on_connect`: should sending
-            // CONNECT fail (the client left mid-handshake), socketioxide drops the socket
-            // without its disconnect handler, and nothing may stay counted.
-            connecting.insert(s.id, session);
+            // Counted before CONNECT leaves: a client that has its CONNECT is online. Should
+            // sending CONNECT fail (the client left mid-handshake), socketioxide drops the socket
+            // without its disconnect handler; dropping the session then uncounts it.
+            let undo: Undo = {
+                let rt = rt.clone();
+                let who = session.principal.clone();
+                Box::new(move || {
+                    metrics::gauge!("omw_socket_connections").decrement(1.0);
+                    if let Some(now) = rt.presence.uncount_local(&who)
+                        && let Ok(runtime) = tokio::runtime::Handle::try_current()
+                    {
+                        runtime.spawn(async move { announce_offline(&rt, &who, now).await });
+                    }
+                })
+            };
+            let first_here = session.count(
+                || {
+                    metrics::gauge!("omw_socket_connections").increment(1.0);
+                    rt.presence.count_local(&session.principal)
+                },
+                undo,
+            );
+            if first_here == Some(true) {
+                let (rt, who) = (rt.clone(), session.principal.clone());
+                tokio::spawn(async move { announce_online(&rt, &who).await });
+            }
+            connecting.insert(s.id, &session);
             Ok(())
         }
     };
@@ -130,7 +167,7 @@ pub async fn register(
 
 /// How long a session waits between the handshake middleware and `on_connect`. The connect
 /// handler is spawned right after CONNECT is sent, so only an abandoned handshake (never
-/// connected) stays longer.
+/// connected) stays longer; its entry does not keep the session alive.
 const CONNECTING_TTL: Duration = Duration::from_secs(60);
 
 /// Sessions between the handshake middleware and `on_connect` (which socketioxide gives only the
@@ -139,10 +176,10 @@ const CONNECTING_TTL: Duration = Duration::from_secs(60);
 struct Connecting(Mutex<Waiting>);
 
 /// The sessions, and when each was handed over (in that order).
-type Waiting = (HashMap<Sid, Arc<Session>>, VecDeque<(Instant, Sid)>);
+type Waiting = (HashMap<Sid, Weak<Session>>, VecDeque<(Instant, Sid)>);
 
 impl Connecting {
-    fn insert(&self, sid: Sid, session: Arc<Session>) {
+    fn insert(&self, sid: Sid, session: &Arc<Session>) {
         let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let (by_sid, order) = &mut *guard;
         while let Some((at, old)) = order.front()
@@ -151,42 +188,38 @@ impl Connecting {
             by_sid.remove(old);
             order.pop_front();
         }
-        by_sid.insert(sid, session);
+        by_sid.insert(sid, Arc::downgrade(session));
         order.push_back((Instant::now(), sid));
     }
 
     fn take(&self, sid: Sid) -> Option<Arc<Session>> {
         let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        guard.0.remove(&sid)
+        guard.0.remove(&sid).and_then(|w| w.upgrade())
     }
 }
 
-/// CONNECT reached the client: count the socket (unless it already left).
+/// CONNECT reached the client: watch its token's expiry (unless it already left).
 async fn connected(rt: Arc<Realtime>, s: SocketRef, connecting: &Connecting) {
     let Some(session) = connecting.take(s.id) else {
-        // Waited past CONNECTING_TTL: it was never counted; the client reconnects.
+        // Waited past CONNECTING_TTL, or already dropped: the client reconnects.
         let _ = s.disconnect();
         return;
     };
-    let mut first_here = false;
-    let counted = session.count(|| {
-        metrics::gauge!("omw_socket_connections").increment(1.0);
+    session.watch(|| {
         rt.expiry
             .watch(&s, session.expires_at_ms.load(Ordering::Acquire));
-        first_here = rt.presence.count_local(&session.principal);
     });
-    if counted && first_here && rt.presence.came_online(&session.principal).await {
-        broadcast_status(&rt, &session.principal, "online", now_millis()).await;
-    }
 }
 
 async fn disconnected(rt: Arc<Realtime>, s: SocketRef, session: Arc<Session>) {
     let who = &session.principal;
     let mut last_here = None;
-    session.end(|| {
+    session.end(|watched| {
         metrics::gauge!("omw_socket_connections").decrement(1.0);
-        rt.expiry
-            .forget(s.id, session.expires_at_ms.load(Ordering::Acquire));
+        if watched {
+            rt.expiry
+                .forget(s.id, session.expires_at_ms.load(Ordering::Acquire));
+        }
         last_here = rt.presence.uncount_local(who);
     });
     for chat_id in rt
@@ -196,10 +229,23 @@ async fn disconnected(rt: Arc<Realtime>, s: SocketRef, session: Arc<Session>) {
     {
         events::emit_typing(&s, &chat_id, who, false).await;
     }
-    if let Some(now) = last_here
-        && let Some(last_seen) = rt.presence.went_offline(who, now).await
-    {
-        broadcast_status(&rt, who, "offline", last_seen).await;
+    if let Some(now) = last_here {
+        announce_offline(&rt, who, now).await;
+    }
+}
+
+/// This node's first socket of `who`: tell their counterparts if no other node had one.
+async fn announce_online(rt: &Realtime, who: &Principal) {
+    if rt.presence.came_online(who).await {
+        broadcast_status(rt, who, "online", now_millis()).await;
+    }
+}
+
+/// This node's last socket of `who` left at `now`: tell their counterparts if it was the last
+/// one anywhere.
+async fn announce_offline(rt: &Realtime, who: &Principal, now: i64) {
+    if let Some(last_seen) = rt.presence.went_offline(who, now).await {
+        broadcast_status(rt, who, "offline", last_seen).await;
     }
 }
 

@@ -3,6 +3,7 @@
 //! Rooms: `user:{role}:{id}` (every socket of a user: pushes such as `chat_available`) and
 //! `chat:{id}` (sockets that joined a chat: `new_message`, `user_typing`, `messages_read`).
 
+mod admission;
 mod caps;
 pub(crate) mod events;
 mod expiry;
@@ -18,6 +19,7 @@ use omw_domain::Principal;
 use socketioxide::{ParserConfig, TransportType, layer::SocketIoLayer};
 use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 
+pub use admission::Admission;
 pub use caps::SocketCaps;
 pub use expiry::Expiry;
 pub use notifier::SocketNotifier;
@@ -60,6 +62,7 @@ pub struct Realtime {
     pub typing: Arc<Typing>,
     pub expiry: Arc<Expiry>,
     pub caps: Arc<SocketCaps>,
+    pub admission: Arc<Admission>,
 }
 
 /// Binary attachments one event may carry (no event takes any; one is tolerated).

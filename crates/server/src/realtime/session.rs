@@ -22,17 +22,26 @@ pub struct Session {
     life: Mutex<Life>,
 }
 
-/// Whether a socket counts as connected (presence, the connection gauge, token expiry).
-/// socketioxide drops a socket whose CONNECT could not be sent (the client left mid-handshake)
-/// without its disconnect handler, so a socket is counted only once it is really connected,
-/// and uncounted once at most.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// Whether a socket counts as connected (presence and the connection gauge), and whether its
+/// token expiry is watched. A socket is counted in the handshake, before CONNECT leaves: a client
+/// that has its CONNECT is online, also for a disconnect of the user's other device that the
+/// server handles before the new socket's connect task has run. socketioxide drops a socket
+/// whose CONNECT could not be sent (the client left mid-handshake) without its disconnect
+/// handler; dropping the session then runs the `Undo` given when it was counted. Counted once,
+/// uncounted once at most.
+#[derive(Default)]
 enum Life {
     #[default]
     Connecting,
-    Counted,
+    Counted {
+        watched: bool,
+        undo: Undo,
+    },
     Gone,
 }
+
+/// Uncounts a socket that was dropped without a disconnect.
+pub type Undo = Box<dyn FnOnce() + Send>;
 
 /// Whose turn it is, and the events waiting for theirs. Each waiter is woken alone when its
 /// turn comes (a shared `Notify` woke every waiting event of the socket at every turn).
@@ -70,26 +79,49 @@ impl Session {
         })
     }
 
-    /// The socket is connected: run `count` unless it already disconnected. Counting and
-    /// [`Session::end`]'s uncounting exclude each other, so the two cannot interleave.
-    pub fn count(&self, count: impl FnOnce()) -> bool {
-        let mut life = self.life.lock().unwrap_or_else(PoisonError::into_inner);
-        if *life != Life::Connecting {
-            return false;
+    /// The handshake succeeded: run `count` unless the socket already left, and keep `undo` for
+    /// a socket dropped without a disconnect. `None` if it was not counted.
+    pub fn count<R>(&self, count: impl FnOnce() -> R, undo: Undo) -> Option<R> {
+        let mut life = self.life();
+        if !matches!(*life, Life::Connecting) {
+            return None;
         }
-        count();
-        *life = Life::Counted;
+        let counted = count();
+        *life = Life::Counted {
+            watched: false,
+            undo,
+        };
+        Some(counted)
+    }
+
+    /// CONNECT reached the client: run `watch` (token expiry) if the socket is still counted.
+    pub fn watch(&self, watch: impl FnOnce()) -> bool {
+        let mut life = self.life();
+        let Life::Counted { watched, .. } = &mut *life else {
+            return false;
+        };
+        if !*watched {
+            watch();
+            *watched = true;
+        }
         true
     }
 
-    /// The socket disconnected: run `uncount` if it was counted. True if it was.
-    pub fn end(&self, uncount: impl FnOnce()) -> bool {
-        let mut life = self.life.lock().unwrap_or_else(PoisonError::into_inner);
-        let was = std::mem::replace(&mut *life, Life::Gone);
-        if was == Life::Counted {
-            uncount();
+    /// The socket disconnected: run `uncount` (told whether expiry was watched) if it was
+    /// counted. True if it was.
+    pub fn end(&self, uncount: impl FnOnce(bool)) -> bool {
+        let was = std::mem::replace(&mut *self.life(), Life::Gone);
+        match was {
+            Life::Counted { watched, .. } => {
+                uncount(watched);
+                true
+            }
+            _ => false,
         }
-        was == Life::Counted
+    }
+
+    fn life(&self) -> std::sync::MutexGuard<'_, Life> {
+        self.life.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The next event's place in this socket's order. Taken synchronously when socketioxide
@@ -147,6 +179,15 @@ impl Session {
     }
 }
 
+impl Drop for Session {
+    fn drop(&mut self) {
+        let life = std::mem::take(self.life.get_mut().unwrap_or_else(PoisonError::into_inner));
+        if let Life::Counted { undo, .. } = life {
+            undo();
+        }
+    }
+}
+
 /// An event waiting for its turn. Dropped after it was woken but before it took the turn (the
 /// event was cancelled in between), it passes the turn on.
 struct Waiting {
@@ -200,19 +241,68 @@ mod tests {
         Session::new(who, i64::MAX)
     }
 
+    fn counter() -> (Arc<std::sync::atomic::AtomicI64>, impl Fn() -> Undo) {
+        let n = Arc::new(AtomicI64::new(0));
+        let m = n.clone();
+        (n, move || {
+            let m = m.clone();
+            Box::new(move || {
+                m.fetch_sub(1, Ordering::AcqRel);
+            }) as Undo
+        })
+    }
+
     #[test]
-    fn a_socket_that_left_before_it_was_counted_is_never_counted() {
+    fn a_socket_is_counted_once_and_uncounted_once() {
+        let (n, undo) = counter();
+        let inc = || n.fetch_add(1, Ordering::AcqRel);
+        let dec = |_| {
+            n.fetch_sub(1, Ordering::AcqRel);
+        };
+        // Left before it was counted: never counted.
         let s = session();
-        let mut n = 0;
-        assert!(!s.end(|| n -= 1));
-        assert!(!s.count(|| n += 1));
-        assert_eq!(n, 0);
+        assert!(!s.end(dec));
+        assert!(s.count(inc, undo()).is_none());
+        drop(s);
+        assert_eq!(n.load(Ordering::Acquire), 0);
+        // Counted, then disconnected: uncounted by the disconnect, not again on drop.
         let s = session();
-        assert!(s.count(|| n += 1));
-        assert!(!s.count(|| n += 1));
-        assert!(s.end(|| n -= 1));
-        assert!(!s.end(|| n -= 1));
-        assert_eq!(n, 0);
+        assert!(s.count(inc, undo()).is_some());
+        assert!(s.count(inc, undo()).is_none());
+        assert!(s.end(dec));
+        assert!(!s.end(dec));
+        drop(s);
+        assert_eq!(n.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_counted_socket_dropped_without_a_disconnect_is_uncounted() {
+        let (n, undo) = counter();
+        let s = session();
+        assert!(
+            s.count(|| n.fetch_add(1, Ordering::AcqRel), undo())
+                .is_some()
+        );
+        assert_eq!(n.load(Ordering::Acquire), 1);
+        drop(s);
+        assert_eq!(n.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn expiry_is_watched_only_while_counted() {
+        let (_, undo) = counter();
+        let s = session();
+        let mut watched = 0;
+        assert!(!s.watch(|| watched += 1));
+        assert!(s.count(|| (), undo()).is_some());
+        assert!(s.watch(|| watched += 1));
+        assert!(s.watch(|| watched += 1));
+        assert_eq!(watched, 1);
+        let mut forgot = false;
+        assert!(s.end(|w| forgot = w));
+        assert!(forgot);
+        assert!(!s.watch(|| watched += 1));
+        assert_eq!(watched, 1);
     }
 
     #[tokio::test]

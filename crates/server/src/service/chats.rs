@@ -1,10 +1,10 @@
 //! Reading and writing chats on behalf of a participant. Socket.IO and REST both call these.
 
-use omw_domain::{Chat, ClientMessage, NewMessage, Principal, Sender, time::now_millis};
-use omw_storage::{ChatSummary, Inserted, MessagePage, Page};
+use omw_domain::{Booking, Chat, ClientMessage, NewMessage, Principal, Sender, time::now_millis};
+use omw_storage::{ChatSummary, Inserted, MessagePage, Page, ReadState};
 
 use super::ChatService;
-use crate::error::{ApiError, ErrorCode};
+use crate::service::error::ServiceError;
 
 /// Largest history page; the default when none is asked for.
 pub const MAX_PAGE: u32 = 100;
@@ -26,21 +26,27 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    pub fn parse(self) -> Result<(Page, u32), ApiError> {
+    pub fn parse(self) -> Result<(Page, u32), ServiceError> {
         let limit = match self.limit {
             None => DEFAULT_PAGE,
             Some(l) if (1..=i64::from(MAX_PAGE)).contains(&l) => l as u32,
-            Some(_) => return Err(ApiError::invalid(format!("limit must be 1 to {MAX_PAGE}"))),
+            Some(_) => {
+                return Err(ServiceError::invalid(format!(
+                    "limit must be 1 to {MAX_PAGE}"
+                )));
+            }
         };
         let page = match (self.before_seq, self.after_seq) {
             (Some(_), Some(_)) => {
-                return Err(ApiError::invalid("give before_seq or after_seq, not both"));
+                return Err(ServiceError::invalid(
+                    "give before_seq or after_seq, not both",
+                ));
             }
             (Some(b), None) if b >= 1 => Page::Before(b),
             (None, Some(a)) if a >= 0 => Page::After(a),
             (None, None) => Page::Latest,
             _ => {
-                return Err(ApiError::invalid(
+                return Err(ServiceError::invalid(
                     "before_seq must be ≥ 1 and after_seq ≥ 0",
                 ));
             }
@@ -51,19 +57,19 @@ impl PageQuery {
 
 /// A chat of someone else answers exactly as a missing one (`missing` is the message of the
 /// missing case): a 403 would tell an outsider which chat and booking ids exist.
-fn visible(chat: &Chat, who: &Principal, missing: &'static str) -> Result<(), ApiError> {
+fn visible(chat: &Chat, who: &Principal, missing: &'static str) -> Result<(), ServiceError> {
     chat.authorize(who)
-        .map_err(|_| ApiError::not_found(missing))
+        .map_err(|_| ServiceError::not_found(missing))
 }
 
 impl ChatService {
     /// The chat, fresh from the database, if `who` takes part in it.
-    pub async fn chat_for(&self, who: &Principal, chat_id: &str) -> Result<Chat, ApiError> {
+    pub async fn chat_for(&self, who: &Principal, chat_id: &str) -> Result<Chat, ServiceError> {
         let chat = self
             .store
             .get_chat(chat_id)
             .await?
-            .ok_or_else(|| ApiError::not_found("chat not found"))?;
+            .ok_or_else(|| ServiceError::not_found("chat not found"))?;
         visible(&chat, who, "chat not found")?;
         self.cache.insert(chat.id.clone(), chat.clone());
         Ok(chat)
@@ -73,12 +79,12 @@ impl ChatService {
         &self,
         who: &Principal,
         booking_id: &str,
-    ) -> Result<Chat, ApiError> {
+    ) -> Result<Chat, ServiceError> {
         let chat = self
             .store
             .get_chat_by_booking(booking_id)
             .await?
-            .ok_or_else(|| ApiError::not_found("this booking has no chat"))?;
+            .ok_or_else(|| ServiceError::not_found("this booking has no chat"))?;
         visible(&chat, who, "this booking has no chat")?;
         self.cache.insert(chat.id.clone(), chat.clone());
         Ok(chat)
@@ -86,7 +92,7 @@ impl ChatService {
 
     /// The chat from the membership cache (participants never change; the database has the
     /// last word on whether it is still open when writing).
-    pub async fn member_chat(&self, who: &Principal, chat_id: &str) -> Result<Chat, ApiError> {
+    pub async fn member_chat(&self, who: &Principal, chat_id: &str) -> Result<Chat, ServiceError> {
         match self.cache.get(chat_id) {
             Some(chat) => {
                 visible(&chat, who, "chat not found")?;
@@ -109,7 +115,41 @@ impl ChatService {
         self.cache.invalidate_all();
     }
 
-    pub async fn list_chats(&self, who: &Principal) -> Result<Vec<ChatSummary>, ApiError> {
+    /// A booking as mirrored here, and its chat if it has one (platform API, demo).
+    pub async fn booking_and_chat(
+        &self,
+        booking_id: &str,
+    ) -> Result<(Option<Booking>, Option<Chat>), ServiceError> {
+        let booking = self.store.get_booking(booking_id).await?;
+        let chat = match &booking {
+            Some(_) => self.store.get_chat_by_booking(booking_id).await?,
+            None => None,
+        };
+        Ok((booking, chat))
+    }
+
+    /// What a participant sees on opening a chat: the latest page of history and each
+    /// participant's read mark.
+    pub async fn opening(
+        &self,
+        chat: &Chat,
+    ) -> Result<(MessagePage, Vec<ReadState>), ServiceError> {
+        let page = self
+            .store
+            .load_messages(&chat.id, Page::Latest, DEFAULT_PAGE)
+            .await?;
+        let reads = self.store.read_states(&chat.id).await?;
+        Ok((page, reads))
+    }
+
+    /// The chat as the database has it now (`None` once deleted); the cache follows.
+    pub async fn reread(&self, chat_id: &str) -> Result<Option<Chat>, ServiceError> {
+        let now = self.store.get_chat(chat_id).await?;
+        self.refresh_cached(now.as_ref(), chat_id);
+        Ok(now)
+    }
+
+    pub async fn list_chats(&self, who: &Principal) -> Result<Vec<ChatSummary>, ServiceError> {
         Ok(self.store.list_chats(&who.user_id, who.role).await?)
     }
 
@@ -118,7 +158,7 @@ impl ChatService {
         who: &Principal,
         chat_id: &str,
         q: PageQuery,
-    ) -> Result<MessagePage, ApiError> {
+    ) -> Result<MessagePage, ServiceError> {
         let (page, limit) = q.parse()?;
         self.member_chat(who, chat_id).await?;
         let found = self.store.load_messages(chat_id, page, limit).await?;
@@ -127,7 +167,7 @@ impl ChatService {
         // database, so a deleted chat is `not_found`, never an empty history.
         if found.messages.is_empty() && self.store.get_chat(chat_id).await?.is_none() {
             self.cache.invalidate(chat_id);
-            return Err(ApiError::not_found("chat not found"));
+            return Err(ServiceError::not_found("chat not found"));
         }
         Ok(found)
     }
@@ -138,7 +178,7 @@ impl ChatService {
         who: &Principal,
         chat_id: &str,
         msg: ClientMessage,
-    ) -> Result<Inserted, ApiError> {
+    ) -> Result<Inserted, ServiceError> {
         let queued = self.queue_message(who, chat_id, msg).await?;
         self.stored(queued).await
     }
@@ -150,13 +190,11 @@ impl ChatService {
         who: &Principal,
         chat_id: &str,
         msg: ClientMessage,
-    ) -> Result<Queued, ApiError> {
+    ) -> Result<Queued, ServiceError> {
         self.limits.message(who).await?;
         let valid = msg.validate()?;
         let chat = self.member_chat(who, chat_id).await?;
-        if !chat.is_active() {
-            return Err(ApiError::new(ErrorCode::ChatClosed, "this chat is closed"));
-        }
+        chat.ensure_writable()?;
         let new = NewMessage {
             id: uuid::Uuid::now_v7().to_string(),
             chat_id: chat.id.clone(),
@@ -179,7 +217,7 @@ impl ChatService {
     }
 
     /// Wait until a queued message is durable (or refused).
-    pub async fn stored(&self, queued: Queued) -> Result<Inserted, ApiError> {
+    pub async fn stored(&self, queued: Queued) -> Result<Inserted, ServiceError> {
         let Queued {
             chat_id,
             started,
@@ -212,13 +250,11 @@ impl ChatService {
         who: &Principal,
         chat_id: &str,
         up_to_seq: i64,
-    ) -> Result<i64, ApiError> {
+    ) -> Result<i64, ServiceError> {
         let chat = self.member_chat(who, chat_id).await?;
-        if !chat.is_active() {
-            return Err(ApiError::new(ErrorCode::ChatClosed, "this chat is closed"));
-        }
+        chat.ensure_writable()?;
         if up_to_seq < 0 {
-            return Err(ApiError::invalid("up_to_seq must be ≥ 0"));
+            return Err(ServiceError::invalid("up_to_seq must be ≥ 0"));
         }
         let now = now_millis();
         let before = self.store.read_states(chat_id).await?;

@@ -4,7 +4,7 @@ use omw_domain::{BookingUpdate, time::now_millis};
 use omw_storage::AppliedBooking;
 
 use super::ChatService;
-use crate::error::ApiError;
+use crate::service::error::ServiceError;
 
 impl ChatService {
     /// Upsert a booking as the platform says it is now; open, annotate or close its chat and
@@ -13,7 +13,7 @@ impl ChatService {
         &self,
         booking_id: &str,
         update: BookingUpdate,
-    ) -> Result<AppliedBooking, ApiError> {
+    ) -> Result<AppliedBooking, ServiceError> {
         let now = now_millis();
         let retention_ms = i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
         let mut applied = self

@@ -10,7 +10,7 @@ use governor::{
 };
 use omw_domain::Principal;
 
-use crate::{cluster::rate::RedisRate, config::RateLimits, error::ApiError};
+use crate::{cluster::rate::RedisRate, config::RateLimits, service::error::ServiceError};
 
 /// One limit: its local limiter and, for Redis, its period and burst.
 struct Limit {
@@ -65,7 +65,7 @@ impl Limits {
         }
     }
 
-    async fn check(&self, limit: &Limit, who: &Principal) -> Result<(), ApiError> {
+    async fn check(&self, limit: &Limit, who: &Principal) -> Result<(), ServiceError> {
         let key = user_key(who);
         let wait = match &self.shared {
             Some(shared) => match shared
@@ -81,7 +81,7 @@ impl Limits {
             None => Ok(()),
             Some(wait) => {
                 metrics::counter!("omw_rate_limited_total").increment(1);
-                Err(ApiError::rate_limited(
+                Err(ServiceError::rate_limited(
                     u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1),
                 ))
             }
@@ -97,12 +97,12 @@ impl Limits {
     }
 
     /// One message sent (Socket.IO or REST).
-    pub async fn message(&self, who: &Principal) -> Result<(), ApiError> {
+    pub async fn message(&self, who: &Principal) -> Result<(), ServiceError> {
         self.check(&self.messages, who).await
     }
 
     /// Any other client event.
-    pub async fn event(&self, who: &Principal) -> Result<(), ApiError> {
+    pub async fn event(&self, who: &Principal) -> Result<(), ServiceError> {
         self.check(&self.events, who).await
     }
 

@@ -1,41 +1,45 @@
-//! The service layer: what Socket.IO handlers and REST handlers both call. It asks the domain,
-//! writes through the store, and tells connected clients through a [`Notifier`].
+//! The service layer: the only thing Socket.IO handlers and REST handlers call. It asks the
+//! domain, writes through the store, and tells connected clients through a [`Notifier`]. Its
+//! state is private: transports go through its methods, never past it into storage.
 
 pub mod chats;
+pub mod error;
 mod lifecycle;
 pub mod limits;
 pub mod notifier;
 pub mod sweeper;
-pub mod writer;
+pub mod uploads;
+mod writer;
 
 use std::{sync::Arc, time::Duration};
 
-use omw_domain::Chat;
+use omw_domain::{Chat, Principal};
 use omw_storage::{Backend, Store};
 
+pub use error::{ErrorCode, ServiceError};
 pub use notifier::{NoopNotifier, Notifier};
 
 use crate::{
-    cluster::{Invalidations, Redis, rate::RedisRate},
+    cluster::{Forget, Invalidations, Redis, rate::RedisRate},
     config::Config,
     files::Files,
 };
 
 pub struct ChatService {
-    pub store: Arc<dyn Store>,
-    pub files: Files,
-    pub notifier: Arc<dyn Notifier>,
-    pub retention: Duration,
+    store: Arc<dyn Store>,
+    files: Files,
+    notifier: Arc<dyn Notifier>,
+    retention: Duration,
     /// Backoff of a failed chat deletion: first wait, longest wait.
-    pub purge_retry: (Duration, Duration),
-    pub sweeper: sweeper::Wake,
-    pub writer: writer::Writer,
-    pub limits: limits::Limits,
+    purge_retry: (Duration, Duration),
+    sweeper: sweeper::Wake,
+    writer: writer::Writer,
+    limits: limits::Limits,
     /// Tells other nodes to drop their cached copy of a chat that changed.
-    pub invalidations: Invalidations,
+    invalidations: Invalidations,
     /// Admission for image decoding (concurrency and memory).
-    pub decodes: crate::attachments::gate::DecodeGate,
-    pub uploads: crate::config::UploadLimits,
+    decodes: uploads::gate::DecodeGate,
+    uploads: crate::config::UploadLimits,
     /// Chats by id, for authorizing frequent events without a database round trip.
     cache: moka::sync::Cache<String, Chat>,
 }
@@ -69,7 +73,7 @@ impl ChatService {
             sweeper: sweeper::Wake::default(),
             limits: limits::Limits::new(&config.rate_limits, shared.clone().map(RedisRate::new)),
             invalidations: Invalidations::new(shared),
-            decodes: crate::attachments::gate::DecodeGate::new(
+            decodes: uploads::gate::DecodeGate::new(
                 config.uploads.concurrent_decodes,
                 config.uploads.decode_memory_bytes,
                 config.uploads.decode_wait,
@@ -80,5 +84,50 @@ impl ChatService {
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
         }
+    }
+
+    /// Which database engine the store runs on.
+    pub fn database(&self) -> &'static str {
+        self.store.backend().as_str()
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn check_database(&self) -> Result<(), ServiceError> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// Count one event (socket or REST) of `who` against the shared rate limit.
+    pub async fn count_event(&self, who: &Principal) -> Result<(), ServiceError> {
+        self.limits.event(who).await
+    }
+
+    /// Drop rate-limit windows nobody used lately (memory).
+    pub fn forget_idle_limits(&self) {
+        self.limits.forget_idle();
+    }
+
+    /// Wait until every queued message is written (shutdown).
+    pub async fn drain(&self) {
+        self.writer.drain().await;
+    }
+
+    /// Keep the chat cache in step with changes made on other nodes (Redis); `None` without
+    /// Redis.
+    pub async fn follow_other_nodes(
+        self: &Arc<Self>,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, redis::RedisError> {
+        let me = self.clone();
+        self.invalidations
+            .listen(Arc::new(move |what| match what {
+                Forget::Chat(id) => me.refresh_cached(None, id),
+                Forget::All => me.forget_all_cached(),
+            }))
+            .await
+    }
+
+    /// Image decoding's admission gate (tests hold a slot to see an upload wait).
+    #[doc(hidden)]
+    pub fn decodes(&self) -> &uploads::gate::DecodeGate {
+        &self.decodes
     }
 }

@@ -9,7 +9,7 @@ use omw_domain::time::now_millis;
 use tokio::sync::Notify;
 
 use super::ChatService;
-use crate::error::ApiError;
+use crate::service::error::ServiceError;
 
 /// Wakes the sweeper early (a chat just closed).
 #[derive(Clone, Default)]
@@ -28,11 +28,11 @@ pub const UNLINKED_MAX_AGE: Duration = Duration::from_secs(3600);
 impl ChatService {
     /// Delete one chat: its files, then its rows (which also dequeues it). Every node forgets
     /// it, so none keeps answering for it from its cache.
-    pub async fn purge_chat(&self, chat_id: &str) -> Result<(), ApiError> {
+    pub async fn purge_chat(&self, chat_id: &str) -> Result<(), ServiceError> {
         let failed = |key: &str, e: object_store::Error| {
             tracing::warn!(chat_id, key, error = %e, "file delete failed");
-            ApiError::new(
-                crate::error::ErrorCode::Unavailable,
+            ServiceError::new(
+                crate::service::error::ErrorCode::Unavailable,
                 "file storage unavailable",
             )
         };
@@ -50,6 +50,7 @@ impl ChatService {
         self.store.purge_chat(chat_id).await?;
         self.refresh_cached(None, chat_id);
         self.invalidations.publish(chat_id).await;
+        metrics::counter!("omw_chats_purged_total").increment(1);
         tracing::info!(chat_id, "chat deleted");
         Ok(())
     }
@@ -57,7 +58,7 @@ impl ChatService {
     /// Delete every chat that is due now. A chat that fails is counted
     /// (`omw_purge_failures_total`), put back with backoff, and the others go on. Returns how
     /// many were deleted; an error only when the queue itself cannot be read.
-    pub async fn sweep_once(&self) -> Result<usize, ApiError> {
+    pub async fn sweep_once(&self) -> Result<usize, ServiceError> {
         let mut done = 0;
         let result = loop {
             let now = now_millis();
@@ -87,7 +88,7 @@ impl ChatService {
     }
 
     /// Count a failed deletion and postpone the chat's next attempt; false if even that failed.
-    pub(super) async fn purge_failed(&self, chat_id: &str, error: &ApiError) -> bool {
+    pub(super) async fn purge_failed(&self, chat_id: &str, error: &ServiceError) -> bool {
         metrics::counter!("omw_purge_failures_total").increment(1);
         let backoff = omw_storage::Backoff {
             base: millis(self.purge_retry.0),

@@ -58,6 +58,25 @@ impl TestServer {
         }
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics body")
+    }
+
+    /// The database as an operator sees it: a connection of the test's own beside the server's.
+    pub async fn store(&self) -> Arc<dyn omw_storage::Store> {
+        omw_storage::open(&self.db.url, 2)
+            .await
+            .expect("the test database opens")
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.stop().await;

@@ -28,7 +28,7 @@ macro_rules! impl_sql_store {
         use sqlx::Transaction;
 
         use crate::{
-            connect::Backend,
+            backend::Backend,
             error::StoreError,
             sql::{
                 queries::MAX_LIST,

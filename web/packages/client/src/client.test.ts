@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { ChatClient, deliveryStatus, mergeMessages, unreadCount } from './index';
+import { ChatClient, busyRetryDelay, deliveryStatus, mergeMessages, unreadCount } from './index';
 import { FakeServer, ME, OTHER, makeMessage } from '../../../test/fakeServer';
 import type { FakeSocket } from '../../../test/fakeSocket';
 
@@ -157,6 +157,40 @@ describe('ChatClient', () => {
     const loads = socket().sent('load_messages') as Array<{ after_seq?: number }>;
     expect(loads.filter((l) => l.after_seq !== undefined).length).toBeGreaterThanOrEqual(3);
     expect(socket().sent('join_chat').length).toBe(2);
+  });
+
+  test('a handshake refused as busy is retried after a randomized, growing delay', async () => {
+    vi.useFakeTimers();
+    const { client, socket } = setup();
+    socket().connected = false;
+    let connects = 0;
+    socket().connect = () => {
+      connects += 1;
+      return socket();
+    };
+    socket().fire('connect_error', { message: 'rate_limited' });
+    expect(client.getState().connectionError?.code).toBe('rate_limited');
+    vi.advanceTimersByTime(400);
+    expect(connects).toBe(0);
+    vi.advanceTimersByTime(1200);
+    expect(connects).toBe(1);
+    // Refused again: the wait grows (2 s ± 50 %).
+    socket().fire('connect_error', { message: 'unavailable' });
+    vi.advanceTimersByTime(900);
+    expect(connects).toBe(1);
+    vi.advanceTimersByTime(2200);
+    expect(connects).toBe(2);
+    // Other refusals are not retried this way.
+    socket().fire('connect_error', { message: 'forbidden' });
+    vi.advanceTimersByTime(60_000);
+    expect(connects).toBe(2);
+    client.close();
+  });
+
+  test('busy retry delays double to 30 s and are spread ±50 %', () => {
+    expect([0, 1, 2, 5, 9].map((n) => busyRetryDelay(n, () => 0.5))).toEqual([1000, 2000, 4000, 30_000, 30_000]);
+    expect(busyRetryDelay(0, () => 0)).toBe(500);
+    expect(busyRetryDelay(5, () => 0.999_999)).toBe(45_000);
   });
 
   test('typing is throttled to one start per 2 s and stops after idling', async () => {

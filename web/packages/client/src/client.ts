@@ -9,6 +9,7 @@ import type {
   Chat,
   ClientToServerEvents,
   EventPayload,
+  ErrorCode,
   EventResult,
   JoinPayload,
   Message,
@@ -115,6 +116,19 @@ export function tokenLocale(token: string): string | null {
   return typeof locale === 'string' && locale.trim() ? locale.trim() : null;
 }
 
+/** Handshake refusals that mean "try again later" (SPEC §4 codes). */
+const BUSY_CODES: ReadonlySet<string> = new Set<ErrorCode>(['rate_limited', 'unavailable', 'internal']);
+const isBusy = (code: string): code is ErrorCode => BUSY_CODES.has(code);
+
+/**
+ * The wait before retrying the `n`th busy refusal in a row (from 0): 1 s doubling up to 30 s,
+ * each spread ±50 % at random.
+ */
+export function busyRetryDelay(n: number, random: () => number = Math.random): number {
+  const base = Math.min(30_000, 1000 * 2 ** Math.min(n, 5));
+  return Math.round(base * (0.5 + random()));
+}
+
 const defaultFactory: SocketFactory = (url, auth) => {
   const opts = {
     path: '/socket.io/',
@@ -176,6 +190,8 @@ export class ChatClient {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private authFailures = 0;
+  /** Handshakes refused as busy in a row (see `busyRetryDelay`). */
+  private busyRefusals = 0;
   private closed = false;
   private readonly typingOut = new Map<string, { lastSent: number; idle?: ReturnType<typeof setTimeout> }>();
   private readonly typingIn = new Map<string, ReturnType<typeof setTimeout>>();
@@ -278,6 +294,7 @@ export class ChatClient {
   private onConnect = (): void => {
     debug('connected');
     this.authFailures = 0;
+    this.busyRefusals = 0;
     this.setConnection('connected', null);
     this.fire('connect');
     void this.resync();
@@ -311,6 +328,15 @@ export class ChatClient {
           if (!this.closed && this.socket && !this.socket.connected) this.socket.connect();
         }, 1000 * 2 ** this.authFailures);
       }
+    } else if (isBusy(code)) {
+      // The server is busy (admission control, a socket cap, a restart): not retried by
+      // socket.io either. Retry with a randomized, growing delay so that thousands of clients
+      // refused together do not come back together.
+      this.setConnection('disconnected', { code, message: code });
+      const delay = busyRetryDelay(this.busyRefusals++);
+      setTimeout(() => {
+        if (!this.closed && this.socket && !this.socket.connected) this.socket.connect();
+      }, delay);
     } else {
       this.setConnection('disconnected', { code: 'network', message: code });
     }

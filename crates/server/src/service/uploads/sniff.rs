@@ -6,7 +6,7 @@ use std::path::Path;
 use tokio::io::AsyncReadExt;
 
 use super::unsupported;
-use crate::error::ApiError;
+use crate::service::error::ServiceError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageFormat {
@@ -26,17 +26,17 @@ pub enum Kind {
 const HEAD: usize = 8192;
 
 /// Classify a received file.
-pub async fn classify(path: &Path) -> Result<Kind, ApiError> {
+pub async fn classify(path: &Path) -> Result<Kind, ServiceError> {
     let mut f = tokio::fs::File::open(path)
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(|_| ServiceError::internal())?;
     let mut head = vec![0u8; HEAD];
     let mut n = 0;
     while n < HEAD {
         let read = f
             .read(&mut head[n..])
             .await
-            .map_err(|_| ApiError::internal())?;
+            .map_err(|_| ServiceError::internal())?;
         if read == 0 {
             break;
         }
@@ -49,7 +49,7 @@ pub async fn classify(path: &Path) -> Result<Kind, ApiError> {
         let path = path.to_path_buf();
         return tokio::task::spawn_blocking(move || office(&path))
             .await
-            .map_err(|_| ApiError::internal())?
+            .map_err(|_| ServiceError::internal())?
             .ok_or_else(|| {
                 unsupported("an archive that is not a DOCX, XLSX, PPTX or ODT document")
             });
@@ -65,7 +65,7 @@ pub async fn classify(path: &Path) -> Result<Kind, ApiError> {
 
 /// The type named by a file's first bytes, if they name one (allowed or refused). Never
 /// panics, whatever the bytes.
-pub fn by_magic(head: &[u8]) -> Option<Result<Kind, ApiError>> {
+pub fn by_magic(head: &[u8]) -> Option<Result<Kind, ServiceError>> {
     let t = infer::get(head)?;
     let kind = match t.mime_type() {
         "image/jpeg" => Kind::Image(ImageFormat::Jpeg),
@@ -125,15 +125,18 @@ pub fn office_in<R: std::io::Read + std::io::Seek>(input: R) -> Option<Kind> {
 
 /// UTF-8 without NUL or unusual control characters, and not markup (HTML, SVG, XML): a page
 /// served from our origin must never be able to run script.
-async fn is_plain_text(path: &Path) -> Result<bool, ApiError> {
+async fn is_plain_text(path: &Path) -> Result<bool, ServiceError> {
     let mut f = tokio::fs::File::open(path)
         .await
-        .map_err(|_| ApiError::internal())?;
+        .map_err(|_| ServiceError::internal())?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut carry: Vec<u8> = Vec::new();
     let mut first = true;
     loop {
-        let n = f.read(&mut buf).await.map_err(|_| ApiError::internal())?;
+        let n = f
+            .read(&mut buf)
+            .await
+            .map_err(|_| ServiceError::internal())?;
         if n == 0 {
             return Ok(carry.is_empty());
         }

@@ -1,5 +1,7 @@
-//! Uploads: streamed to a temporary file under a byte limit, typed by content, sanitized
-//! (images re-encoded without metadata, with a thumbnail), then stored under a random key.
+//! Uploads: streamed to a temporary file under a byte limit, typed by content (`sniff`),
+//! sanitized (`image`: re-encoded without metadata, with a thumbnail; decoding admitted within a
+//! memory budget by `gate`), audio durations read (`audio`), names cleaned (`name`), then
+//! stored under a random key.
 
 pub mod audio;
 pub mod gate;
@@ -15,10 +17,7 @@ use omw_domain::{Attachment, Principal, time::now_millis};
 use omw_storage::{Admission, AttachmentRecord, NewAttachment};
 use tokio::io::AsyncWriteExt;
 
-use crate::{
-    error::{ApiError, ErrorCode},
-    service::ChatService,
-};
+use super::{ChatService, ErrorCode, ServiceError};
 
 /// A file received from a client, waiting in a temporary file.
 pub struct Received {
@@ -28,15 +27,15 @@ pub struct Received {
     pub duration_hint_ms: Option<i64>,
 }
 
-pub fn too_large(max: u64) -> ApiError {
-    ApiError::new(
+pub fn too_large(max: u64) -> ServiceError {
+    ServiceError::new(
         ErrorCode::PayloadTooLarge,
         format!("files are limited to {max} bytes"),
     )
 }
 
-pub fn unsupported(what: &str) -> ApiError {
-    ApiError::new(
+pub fn unsupported(what: &str) -> ServiceError {
+    ServiceError::new(
         ErrorCode::UnsupportedMediaType,
         format!(
             "{what}: only images (JPEG, PNG, GIF, WebP), PDF, documents (DOCX, XLSX, PPTX, ODT, TXT) \
@@ -51,14 +50,14 @@ pub async fn append(
     size: &mut u64,
     chunk: &[u8],
     max: u64,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     *size += chunk.len() as u64;
     if *size > max {
         return Err(too_large(max));
     }
     out.write_all(chunk).await.map_err(|e| {
         tracing::error!(error = %e, "writing an upload to disk");
-        ApiError::internal()
+        ServiceError::internal()
     })
 }
 
@@ -74,7 +73,7 @@ struct Prepared {
     _sanitized: Option<tempfile::NamedTempFile>,
 }
 
-fn refused(e: image::Refusal) -> ApiError {
+fn refused(e: image::Refusal) -> ServiceError {
     match e {
         image::Refusal::Unreadable(e) => {
             tracing::info!(error = %e, "image refused");
@@ -82,7 +81,7 @@ fn refused(e: image::Refusal) -> ApiError {
         }
         image::Refusal::TooLarge(e) => {
             tracing::info!(error = %e, "image refused");
-            ApiError::new(
+            ServiceError::new(
                 ErrorCode::PayloadTooLarge,
                 format!("the image is too large to process: {e}"),
             )
@@ -95,11 +94,11 @@ fn prepare_image(
     format: sniff::ImageFormat,
     max_alloc: u64,
     gif_budget: u64,
-) -> Result<Prepared, ApiError> {
+) -> Result<Prepared, ServiceError> {
     let img = image::sanitize(path, format, max_alloc, gif_budget).map_err(refused)?;
     let mut out = tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))
-        .map_err(|_| ApiError::internal())?;
-    std::io::Write::write_all(&mut out, &img.bytes).map_err(|_| ApiError::internal())?;
+        .map_err(|_| ServiceError::internal())?;
+    std::io::Write::write_all(&mut out, &img.bytes).map_err(|_| ServiceError::internal())?;
     Ok(Prepared {
         main: out.path().to_path_buf(),
         size: img.bytes.len() as u64,
@@ -130,11 +129,11 @@ fn prepare_as_is(received: &Received, mime: &'static str, audio: bool) -> Prepar
 }
 
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
+    f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|_| ApiError::internal())?
+        .map_err(|_| ServiceError::internal())?
 }
 
 /// An upload checked and copied into storage, not yet recorded (see
@@ -145,8 +144,8 @@ pub struct Staged {
     _prepared: Prepared,
 }
 
-fn quota_exceeded(what: &str, quota: u64) -> ApiError {
-    ApiError::new(
+fn quota_exceeded(what: &str, quota: u64) -> ServiceError {
+    ServiceError::new(
         ErrorCode::PayloadTooLarge,
         format!(
             "{what} unsent uploads are limited to {quota} bytes: send or wait for the ones \
@@ -156,6 +155,23 @@ fn quota_exceeded(what: &str, quota: u64) -> ApiError {
 }
 
 impl ChatService {
+    /// A stored file (or a byte range of it), by the key its attachment row names.
+    pub async fn file(
+        &self,
+        key: &str,
+        range: Option<object_store::GetRange>,
+    ) -> Result<crate::files::Download, object_store::Error> {
+        self.files.get(key, range).await
+    }
+
+    /// Before an upload's body is read: counted against the rate limit, from a participant of
+    /// an open chat, within the quotas. Outsiders do not get to fill the disk.
+    pub async fn admit_upload(&self, who: &Principal, chat_id: &str) -> Result<(), ServiceError> {
+        self.limits.event(who).await?;
+        self.member_chat(who, chat_id).await?.ensure_writable()?;
+        self.check_upload_quota(who, chat_id).await
+    }
+
     /// Accept an upload into an active chat of `who`. The file has been received (within the
     /// size limit) but not yet checked.
     pub async fn store_upload(
@@ -163,14 +179,18 @@ impl ChatService {
         who: &Principal,
         chat_id: &str,
         received: Received,
-    ) -> Result<Attachment, ApiError> {
+    ) -> Result<Attachment, ServiceError> {
         let staged = self.stage_upload(who, chat_id, received).await?;
         self.commit_upload(staged).await
     }
 
     /// Refuse at once when `who`'s or the chat's unsent uploads already fill their quota
     /// (before any of the body is kept). The exact check is [`Self::commit_upload`]'s.
-    pub async fn check_upload_quota(&self, who: &Principal, chat_id: &str) -> Result<(), ApiError> {
+    pub async fn check_upload_quota(
+        &self,
+        who: &Principal,
+        chat_id: &str,
+    ) -> Result<(), ServiceError> {
         let (user, chat) = self
             .store
             .unsent_upload_bytes(&who.user_id, chat_id)
@@ -191,13 +211,11 @@ impl ChatService {
         who: &Principal,
         chat_id: &str,
         received: Received,
-    ) -> Result<Staged, ApiError> {
+    ) -> Result<Staged, ServiceError> {
         let chat = self.member_chat(who, chat_id).await?;
-        if !chat.is_active() {
-            return Err(ApiError::new(ErrorCode::ChatClosed, "this chat is closed"));
-        }
+        chat.ensure_writable()?;
         if received.size == 0 {
-            return Err(ApiError::invalid("the file is empty"));
+            return Err(ServiceError::invalid("the file is empty"));
         }
         let kind = sniff::classify(received.file.path()).await?;
         let received = std::sync::Arc::new(received);
@@ -261,7 +279,7 @@ impl ChatService {
     /// Record a staged upload, or delete its files. The row goes in only while the chat is
     /// open (under its row lock) and within the quotas: a chat closed since the upload began —
     /// and perhaps already purged, the files included — takes nothing of it.
-    pub async fn commit_upload(&self, staged: Staged) -> Result<Attachment, ApiError> {
+    pub async fn commit_upload(&self, staged: Staged) -> Result<Attachment, ServiceError> {
         let record = staged.record.clone();
         let q = &self.uploads;
         let admitted = self
@@ -275,11 +293,12 @@ impl ChatService {
         let refusal = match admitted {
             Ok(Admission::Inserted) => {
                 metrics::counter!("omw_uploads_total").increment(1);
+                metrics::histogram!("omw_upload_bytes").record(record.size as f64);
                 return Ok(AttachmentRecord::from(record).to_attachment());
             }
-            Ok(Admission::ChatGone) => ApiError::not_found("chat not found"),
+            Ok(Admission::ChatGone) => ServiceError::not_found("chat not found"),
             Ok(Admission::ChatClosed) => {
-                ApiError::new(ErrorCode::ChatClosed, "this chat is closed")
+                ServiceError::new(ErrorCode::ChatClosed, "this chat is closed")
             }
             Ok(Admission::UserQuota { .. }) => quota_exceeded("your", q.quota_user_bytes),
             Ok(Admission::ChatQuota { .. }) => quota_exceeded("this chat's", q.quota_chat_bytes),
@@ -311,21 +330,24 @@ impl ChatService {
         &self,
         who: &Principal,
         id: &str,
-    ) -> Result<AttachmentRecord, ApiError> {
+    ) -> Result<AttachmentRecord, ServiceError> {
         let rec = self
             .store
             .get_attachment(id)
             .await?
-            .ok_or_else(|| ApiError::not_found("attachment not found"))?;
+            .ok_or_else(|| ServiceError::not_found("attachment not found"))?;
         // Not a participant: the same answer as a missing file, so ids cannot be probed.
         match self.member_chat(who, &rec.chat_id).await {
             Ok(_) => Ok(rec),
-            Err(_) => Err(ApiError::not_found("attachment not found")),
+            Err(_) => Err(ServiceError::not_found("attachment not found")),
         }
     }
 
     /// Remove uploads never sent in a message within `max_age`.
-    pub async fn sweep_unlinked(&self, max_age: std::time::Duration) -> Result<usize, ApiError> {
+    pub async fn sweep_unlinked(
+        &self,
+        max_age: std::time::Duration,
+    ) -> Result<usize, ServiceError> {
         let before = now_millis() - i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
         let mut n = 0;
         for rec in self.store.unlinked_attachments(before, 500).await? {
@@ -342,9 +364,9 @@ impl ChatService {
     }
 }
 
-fn storage_unavailable(e: object_store::Error) -> ApiError {
+fn storage_unavailable(e: object_store::Error) -> ServiceError {
     tracing::error!(error = %e, "file storage");
-    ApiError::new(
+    ServiceError::new(
         ErrorCode::Unavailable,
         "file storage is unavailable, try again",
     )

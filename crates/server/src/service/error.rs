@@ -1,10 +1,7 @@
-//! The one error type of the transports, mapped once to the SPEC codes and HTTP statuses.
+//! The service's one error type: a SPEC code (§4) and a message for the client. The transports
+//! map it once each: to an HTTP response (`http::error`) and to a Socket.IO ack
+//! (`realtime::events`).
 
-use axum::{
-    Json,
-    http::{HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
-};
 use omw_domain::DomainError;
 use omw_storage::StoreError;
 use serde::Serialize;
@@ -42,37 +39,21 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
         }
     }
-
-    pub fn status(self) -> StatusCode {
-        match self {
-            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::ChatClosed => StatusCode::CONFLICT,
-            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::InvalidPayload => StatusCode::BAD_REQUEST,
-            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::Conflict => StatusCode::CONFLICT,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
 }
 
 /// `{ code, message, retry_after_ms? }` — the `error` object of acks and REST bodies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{code:?}: {message}")]
-pub struct ApiError {
+pub struct ServiceError {
     pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
 }
 
-impl ApiError {
+impl ServiceError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError {
+        ServiceError {
             code,
             message: message.into(),
             retry_after_ms: None,
@@ -94,7 +75,7 @@ impl ApiError {
         Self::new(ErrorCode::Internal, "internal error")
     }
     pub fn rate_limited(retry_after_ms: u64) -> Self {
-        ApiError {
+        ServiceError {
             code: ErrorCode::RateLimited,
             message: "too many requests, slow down".into(),
             retry_after_ms: Some(retry_after_ms),
@@ -102,7 +83,7 @@ impl ApiError {
     }
 }
 
-impl From<DomainError> for ApiError {
+impl From<DomainError> for ServiceError {
     fn from(e: DomainError) -> Self {
         let code = match &e {
             DomainError::InvalidPayload(_) => ErrorCode::InvalidPayload,
@@ -111,43 +92,25 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden => ErrorCode::Forbidden,
             DomainError::NotFound(_) => ErrorCode::NotFound,
         };
-        ApiError::new(code, e.to_string())
+        ServiceError::new(code, e.to_string())
     }
 }
 
-impl From<StoreError> for ApiError {
+impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Domain(d) => d.into(),
             StoreError::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "database unavailable");
-                ApiError::new(
+                ServiceError::new(
                     ErrorCode::Unavailable,
                     "the database is unavailable, try again",
                 )
             }
             other => {
                 tracing::error!(error = %other, "storage error");
-                ApiError::internal()
+                ServiceError::internal()
             }
         }
-    }
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a ApiError,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut res = (self.code.status(), Json(ErrorBody { error: &self })).into_response();
-        if let Some(ms) = self.retry_after_ms {
-            let secs = ms.div_ceil(1000).max(1);
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert("retry-after", v);
-            }
-        }
-        res
     }
 }

@@ -9,7 +9,12 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: Arc<JwtVerifier>,
     pub chats: Arc<ChatService>,
-    pub demo: Option<Arc<crate::http::demo::DemoState>>,
+    pub demo: Option<Arc<DemoState>>,
     /// Set at shutdown (SIGTERM): `/readyz` answers 503 from then on.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The booking the demo plays with; replaced by a fresh one on reset.
+pub struct DemoState {
+    pub booking_id: tokio::sync::Mutex<String>,
 }

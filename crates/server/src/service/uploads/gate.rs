@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::{ApiError, ErrorCode};
+use crate::service::error::{ErrorCode, ServiceError};
 
 /// Memory is counted in KiB (semaphore permits are `u32` per acquire).
 const UNIT: u64 = 1024;
@@ -40,7 +40,7 @@ impl DecodeGate {
 
     /// Wait (up to the configured time) for a slot and `estimate` bytes of decode memory. An
     /// image needing more than the whole budget gets the whole budget (it runs alone).
-    pub async fn enter(&self, estimate: u64) -> Result<DecodePermit, ApiError> {
+    pub async fn enter(&self, estimate: u64) -> Result<DecodePermit, ServiceError> {
         let units = u32::try_from(estimate.div_ceil(UNIT))
             .unwrap_or(u32::MAX)
             .clamp(1, self.memory_units);
@@ -56,7 +56,7 @@ impl DecodeGate {
                 _memory: memory,
                 bytes: u64::from(units) * UNIT,
             }),
-            Ok(None) => Err(ApiError::internal()),
+            Ok(None) => Err(ServiceError::internal()),
             Err(_) => {
                 metrics::counter!("omw_decodes_refused_total").increment(1);
                 Err(busy())
@@ -65,8 +65,8 @@ impl DecodeGate {
     }
 }
 
-fn busy() -> ApiError {
-    ApiError {
+fn busy() -> ServiceError {
+    ServiceError {
         code: ErrorCode::Unavailable,
         message: "too many images are being processed, try again shortly".into(),
         retry_after_ms: Some(2000),

@@ -1,11 +1,18 @@
-//! Prometheus metrics at `/metrics`.
+//! Prometheus metrics at `/metrics`: what the server records (`catalogue`), per-request HTTP
+//! metrics (`requests`) and the process's own (`process`).
+
+pub mod catalogue;
+mod process;
+pub mod requests;
 
 use std::sync::OnceLock;
 
 use axum::{Router, routing::get};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::state::AppState;
+use crate::http::state::AppState;
+
+pub use catalogue::register;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -13,7 +20,7 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 pub fn install() -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets(&[
                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                 ])
@@ -24,8 +31,18 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                     &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
                 )
                 .ok()?
+                // Bytes, from a voice note to MAX_UPLOAD_BYTES' default and beyond.
+                .set_buckets_for_metric(
+                    Matcher::Full("omw_upload_bytes".into()),
+                    &[
+                        16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 10485760.0, 33554432.0,
+                    ],
+                )
+                .ok()?
                 .install_recorder()
-                .ok()
+                .ok()?;
+            catalogue::describe();
+            Some(handle)
         })
         .as_ref()
 }
@@ -33,6 +50,10 @@ pub fn install() -> Option<&'static PrometheusHandle> {
 pub fn routes() -> Router<AppState> {
     Router::new().route(
         "/metrics",
-        get(|| async { install().map(PrometheusHandle::render).unwrap_or_default() }),
+        get(|| async {
+            let mut out = install().map(PrometheusHandle::render).unwrap_or_default();
+            process::render(&mut out);
+            out
+        }),
     )
 }

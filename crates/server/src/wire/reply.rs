@@ -1,0 +1,138 @@
+//! What clients get back: REST response bodies, and the data of Socket.IO acks (beside
+//! `ok: true`).
+
+use omw_domain::{Booking, Chat, Message, Role, time::rfc3339};
+use omw_storage::{ChatSummary, MessagePage, ReadState};
+use serde::Serialize;
+
+/// `{}`: the event was done; nothing else to say.
+#[derive(Serialize)]
+pub struct Done {}
+
+#[derive(Serialize)]
+pub struct MessageReply {
+    pub message: Message,
+}
+
+#[derive(Serialize)]
+pub struct Messages {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}
+
+impl From<MessagePage> for Messages {
+    fn from(p: MessagePage) -> Self {
+        Messages {
+            messages: p.messages,
+            has_more: p.has_more,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ChatReply {
+    pub chat: Chat,
+}
+
+/// A chat in the list: the chat's fields, its newest message and what the caller has not read.
+#[derive(Serialize)]
+pub struct ChatListItem {
+    #[serde(flatten)]
+    pub chat: Chat,
+    pub last_message: Option<Message>,
+    pub unread_count: i64,
+}
+
+#[derive(Serialize)]
+pub struct Chats {
+    pub chats: Vec<ChatListItem>,
+}
+
+impl From<Vec<ChatSummary>> for Chats {
+    fn from(list: Vec<ChatSummary>) -> Self {
+        Chats {
+            chats: list
+                .into_iter()
+                .map(|c| ChatListItem {
+                    chat: c.chat,
+                    last_message: c.last_message,
+                    unread_count: c.unread_count,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ReadMark {
+    pub last_read_seq: i64,
+}
+
+/// `refresh_token`: when the new token runs out.
+#[derive(Serialize)]
+pub struct TokenExpiry {
+    pub expires_at: String,
+}
+
+/// One side of a chat as `join_chat` shows it.
+#[derive(Serialize)]
+pub struct Participant {
+    pub id: String,
+    pub role: Role,
+    pub name: String,
+    pub online: bool,
+    pub last_seen: Option<String>,
+    pub last_read_seq: i64,
+}
+
+/// Online, and when last seen (ms), of a participant.
+pub type Status = (bool, Option<i64>);
+
+/// `join_chat`: the chat, its latest page of history, and both participants.
+#[derive(Serialize)]
+pub struct Joined {
+    pub chat: Chat,
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+    pub participants: Vec<Participant>,
+}
+
+impl Joined {
+    /// `statuses`: the customer's then the worker's presence.
+    pub fn new(chat: Chat, page: MessagePage, reads: &[ReadState], statuses: [Status; 2]) -> Self {
+        let read_of = |id: &str| {
+            reads
+                .iter()
+                .find(|r| r.user_id == id)
+                .map_or(0, |r| r.last_read_seq)
+        };
+        let [customer, worker] = statuses;
+        let participants = [
+            (&chat.customer, Role::Customer, customer),
+            (&chat.worker, Role::Worker, worker),
+        ]
+        .into_iter()
+        .map(|(party, role, (online, last_seen))| Participant {
+            id: party.id.clone(),
+            role,
+            name: party.name.clone(),
+            online,
+            last_seen: last_seen.map(rfc3339),
+            last_read_seq: read_of(&party.id),
+        })
+        .collect();
+        Joined {
+            chat,
+            messages: page.messages,
+            has_more: page.has_more,
+            participants,
+        }
+    }
+}
+
+/// The platform API's view of a booking and its chat.
+#[derive(Serialize)]
+pub struct BookingReply {
+    pub booking: Booking,
+    pub chat: Option<Chat>,
+}
