@@ -103,7 +103,7 @@ impl ChatService {
     }
 
     /// Forget a cached chat (its status changed).
-    pub fn refresh_cached(&self, chat: Option<&Chat>, chat_id: &str) {
+    pub(super) fn refresh_cached(&self, chat: Option<&Chat>, chat_id: &str) {
         match chat {
             Some(c) => self.cache.insert(c.id.clone(), c.clone()),
             None => self.cache.invalidate(chat_id),
@@ -111,7 +111,7 @@ impl ChatService {
     }
 
     /// Forget every cached chat (changes published by other nodes may have been missed).
-    pub fn forget_all_cached(&self) {
+    pub(super) fn forget_all_cached(&self) {
         self.cache.invalidate_all();
     }
 

@@ -186,11 +186,7 @@ impl ChatService {
 
     /// Refuse at once when `who`'s or the chat's unsent uploads already fill their quota
     /// (before any of the body is kept). The exact check is [`Self::commit_upload`]'s.
-    pub async fn check_upload_quota(
-        &self,
-        who: &Principal,
-        chat_id: &str,
-    ) -> Result<(), ServiceError> {
+    async fn check_upload_quota(&self, who: &Principal, chat_id: &str) -> Result<(), ServiceError> {
         let (user, chat) = self
             .store
             .unsent_upload_bytes(&who.user_id, chat_id)
