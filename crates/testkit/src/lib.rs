@@ -9,7 +9,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
-use sqlx::{Connection, Executor, MySqlConnection, PgConnection};
+
+mod admin;
+use admin::Admin;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -107,51 +109,14 @@ impl TestDb {
                 return None;
             }
         };
-        match kind {
-            Kind::MySql => {
-                let mut conn = MySqlConnection::connect(&admin_url)
-                    .await
-                    .unwrap_or_else(|e| panic!("{var}={admin_url}: cannot connect: {e}"));
-                let names: Vec<(String,)> = sqlx::query_as("SHOW DATABASES LIKE 'omw\\_t\\_%'")
-                    .fetch_all(&mut conn)
-                    .await
-                    .expect("list databases");
-                for (old,) in names.into_iter().filter(|(n,)| stale(n)) {
-                    let _ = conn
-                        .execute(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS `{old}`"
-                        )))
-                        .await;
-                }
-                conn.execute(sqlx::AssertSqlSafe(format!(
-                    "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-                )))
-                .await
-                .expect("create database");
-            }
-            Kind::Postgres => {
-                let mut conn = PgConnection::connect(&admin_url)
-                    .await
-                    .unwrap_or_else(|e| panic!("{var}={admin_url}: cannot connect: {e}"));
-                let names: Vec<(String,)> = sqlx::query_as(
-                    "SELECT datname FROM pg_database WHERE datname LIKE 'omw\\_t\\_%'",
-                )
-                .fetch_all(&mut conn)
-                .await
-                .expect("list databases");
-                for (old,) in names.into_iter().filter(|(n,)| stale(n)) {
-                    let _ = conn
-                        .execute(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)"
-                        )))
-                        .await;
-                }
-                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                    .await
-                    .expect("create database");
-            }
-            Kind::Sqlite => unreachable!(),
+        let mut admin = Admin::connect(kind, &admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("{var}={admin_url}: cannot connect: {e}"));
+        let names = admin.test_databases().await.expect("list databases");
+        for old in names.into_iter().filter(|n| stale(n)) {
+            let _ = admin.drop_database(&old).await;
         }
+        admin.create_database(&name).await.expect("create database");
         let url = with_database(&admin_url, &name);
         Some(TestDb {
             kind,
@@ -165,28 +130,8 @@ impl TestDb {
     /// Drop the database (SQLite: the temp dir goes with the value).
     pub async fn drop_db(self) {
         let Some(admin) = &self.admin_url else { return };
-        match self.kind {
-            Kind::MySql => {
-                if let Ok(mut c) = MySqlConnection::connect(admin).await {
-                    let _ = c
-                        .execute(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS `{}`",
-                            self.name
-                        )))
-                        .await;
-                }
-            }
-            Kind::Postgres => {
-                if let Ok(mut c) = PgConnection::connect(admin).await {
-                    let _ = c
-                        .execute(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                            self.name
-                        )))
-                        .await;
-                }
-            }
-            Kind::Sqlite => {}
+        if let Ok(mut c) = Admin::connect(self.kind, admin).await {
+            let _ = c.drop_database(&self.name).await;
         }
     }
 
