@@ -25,17 +25,22 @@ pub trait SharedRate: Send + Sync {
         &self,
         limit: &str,
         user: &str,
-        period: Duration,
-        burst: u32,
+        rate: Rate,
     ) -> Result<Option<Duration>, ClusterError>;
 }
 
-/// One limit: its local limiter and, for Redis, its period and burst.
+/// A GCRA's parameters: `burst` at once, then one per `period`.
+#[derive(Debug, Clone, Copy)]
+pub struct Rate {
+    pub period: Duration,
+    pub burst: u32,
+}
+
+/// One limit: its local limiter and, for Redis, its rate.
 struct Limit {
     name: &'static str,
     local: DefaultKeyedRateLimiter<String>,
-    period: Duration,
-    burst: u32,
+    rate: Rate,
 }
 
 impl Limit {
@@ -44,8 +49,10 @@ impl Limit {
         Limit {
             name,
             local: DefaultKeyedRateLimiter::keyed(quota(burst, window)),
-            period: period(burst, window),
-            burst,
+            rate: Rate {
+                period: period(burst, window),
+                burst,
+            },
         }
     }
 }
@@ -86,10 +93,7 @@ impl Limits {
     async fn check(&self, limit: &Limit, who: &Principal) -> Result<(), ServiceError> {
         let key = user_key(who);
         let wait = match &self.shared {
-            Some(shared) => match shared
-                .check(limit.name, &key, limit.period, limit.burst)
-                .await
-            {
+            Some(shared) => match shared.check(limit.name, &key, limit.rate).await {
                 Ok(wait) => wait,
                 Err(_) => self.check_local(limit, &key),
             },

@@ -7,7 +7,7 @@ use redis::Script;
 
 use async_trait::async_trait;
 
-use super::SharedRate;
+use super::{Rate, SharedRate};
 use crate::cluster::{ClusterError, Redis};
 
 /// ARGV: emission interval (µs), burst. Returns 0 if allowed, else µs to wait.
@@ -46,11 +46,13 @@ impl SharedRate for RedisRate {
         &self,
         limit: &str,
         user: &str,
-        period: Duration,
-        burst: u32,
+        rate: Rate,
     ) -> Result<Option<Duration>, ClusterError> {
         let key = self.redis.key(&format!("rate:{limit}:{user}"));
-        let period_us = u64::try_from(period.as_micros()).unwrap_or(u64::MAX).max(1);
+        let period_us = u64::try_from(rate.period.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let burst = rate.burst;
         let script = &self.gcra;
         let wait_us: i64 = self
             .redis
