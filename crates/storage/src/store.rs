@@ -86,7 +86,7 @@ pub enum Admission {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NewAttachment {
     pub id: String,
     pub chat_id: String,
@@ -102,21 +102,12 @@ pub struct NewAttachment {
     pub created_at: Millis,
 }
 
-#[derive(Debug, Clone)]
+/// A stored upload: the row as inserted, and the message it was sent in (None while unsent).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AttachmentRecord {
-    pub id: String,
-    pub chat_id: String,
-    pub uploader_id: String,
-    pub name: String,
-    pub mime: String,
-    pub size: i64,
-    pub storage_key: String,
-    pub thumb_key: Option<String>,
-    pub width: Option<i64>,
-    pub height: Option<i64>,
-    pub duration_ms: Option<i64>,
+    #[sqlx(flatten)]
+    pub upload: NewAttachment,
     pub message_id: Option<String>,
-    pub created_at: Millis,
 }
 
 #[async_trait]

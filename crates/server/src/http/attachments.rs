@@ -223,7 +223,7 @@ async fn download(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ServiceError> {
-    let rec = s.chats.attachment_for(&who, &id).await?;
+    let rec = s.chats.attachment_for(&who, &id).await?.upload;
     serve(&s, &rec.storage_key, &rec.mime, Some(&rec.name), &headers).await
 }
 
@@ -233,7 +233,7 @@ async fn thumbnail(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ServiceError> {
-    let rec = s.chats.attachment_for(&who, &id).await?;
+    let rec = s.chats.attachment_for(&who, &id).await?.upload;
     let key = rec
         .thumb_key
         .ok_or_else(|| ServiceError::not_found("this attachment has no thumbnail"))?;

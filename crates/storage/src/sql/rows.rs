@@ -189,60 +189,12 @@ fn decode_notice(message_id: &str, json: &str) -> Option<SystemNotice> {
     }
 }
 
-#[derive(Debug, FromRow)]
-pub struct AttachmentRow {
-    pub id: String,
-    pub chat_id: String,
-    pub uploader_id: String,
-    pub name: String,
-    pub mime: String,
-    pub size: i64,
-    pub storage_key: String,
-    pub thumb_key: Option<String>,
-    pub width: Option<i64>,
-    pub height: Option<i64>,
-    pub duration_ms: Option<i64>,
-    pub message_id: Option<String>,
-    pub created_at: i64,
-}
-
-impl From<AttachmentRow> for AttachmentRecord {
-    fn from(r: AttachmentRow) -> Self {
-        AttachmentRecord {
-            id: r.id,
-            chat_id: r.chat_id,
-            uploader_id: r.uploader_id,
-            name: r.name,
-            mime: r.mime,
-            size: r.size,
-            storage_key: r.storage_key,
-            thumb_key: r.thumb_key,
-            width: r.width,
-            height: r.height,
-            duration_ms: r.duration_ms,
-            message_id: r.message_id,
-            created_at: r.created_at,
-        }
-    }
-}
-
 impl From<NewAttachment> for AttachmentRecord {
     /// A freshly stored upload: not linked to any message yet.
-    fn from(a: NewAttachment) -> Self {
+    fn from(upload: NewAttachment) -> Self {
         AttachmentRecord {
-            id: a.id,
-            chat_id: a.chat_id,
-            uploader_id: a.uploader_id,
-            name: a.name,
-            mime: a.mime,
-            size: a.size,
-            storage_key: a.storage_key,
-            thumb_key: a.thumb_key,
-            width: a.width,
-            height: a.height,
-            duration_ms: a.duration_ms,
+            upload,
             message_id: None,
-            created_at: a.created_at,
         }
     }
 }
@@ -250,19 +202,20 @@ impl From<NewAttachment> for AttachmentRecord {
 impl AttachmentRecord {
     /// The attachment as a message shows it.
     pub fn to_attachment(&self) -> Attachment {
+        let a = &self.upload;
         Attachment {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            mime: self.mime.clone(),
-            size: self.size,
-            url: Attachment::url_for(&self.id),
-            thumb_url: self
+            id: a.id.clone(),
+            name: a.name.clone(),
+            mime: a.mime.clone(),
+            size: a.size,
+            url: Attachment::url_for(&a.id),
+            thumb_url: a
                 .thumb_key
                 .as_ref()
-                .map(|_| Attachment::thumb_url_for(&self.id)),
-            width: self.width,
-            height: self.height,
-            duration_ms: self.duration_ms,
+                .map(|_| Attachment::thumb_url_for(&a.id)),
+            width: a.width,
+            height: a.height,
+            duration_ms: a.duration_ms,
         }
     }
 }

@@ -16,6 +16,22 @@ pub(crate) async fn retry_pause(attempt: usize) {
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
+/// Run a transaction until it succeeds, fails for good, or has met [`TX_ATTEMPTS`] conflicts.
+pub(crate) async fn retrying<T, F, Fut>(mut once: F) -> Result<T, crate::error::StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::error::StoreError>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match once().await {
+            Err(e) if e.is_retryable() && attempt < TX_ATTEMPTS => retry_pause(attempt).await,
+            other => return other,
+        }
+    }
+}
+
 macro_rules! impl_sql_store {
     ($store:ident, $db:ty, $backend:expr) => {
         use std::collections::{BTreeMap, HashMap};
@@ -33,7 +49,7 @@ macro_rules! impl_sql_store {
             sql::{
                 queries::MAX_LIST,
                 rows::*,
-                store_impl::{retry_pause, TX_ATTEMPTS},
+                store_impl::retrying,
             },
             store::*,
         };
@@ -189,15 +205,15 @@ macro_rules! impl_sql_store {
                 m: &NewMessage,
                 att_id: &str,
             ) -> Result<Result<omw_domain::Attachment, StoreError>, StoreError> {
-                let att = sqlx::query_as::<_, AttachmentRow>(self.q.attachment_by_id_locked.clone())
+                let att = sqlx::query_as::<_, AttachmentRecord>(self.q.attachment_by_id_locked.clone())
                     .bind(att_id)
                     .fetch_optional(&mut **tx)
                     .await?
                     .filter(|a| {
-                        a.chat_id == m.chat_id
-                            && a.uploader_id == m.sender.id
+                        a.upload.chat_id == m.chat_id
+                            && a.upload.uploader_id == m.sender.id
                             && a.message_id.is_none()
-                            && m.kind.accepts_mime(&a.mime)
+                            && m.kind.accepts_mime(&a.upload.mime)
                     });
                 let Some(att) = att else {
                     return Ok(Err(DomainError::InvalidPayload(format!(
@@ -212,7 +228,7 @@ macro_rules! impl_sql_store {
                     .bind(att_id)
                     .execute(&mut **tx)
                     .await?;
-                Ok(Ok(AttachmentRecord::from(att).to_attachment()))
+                Ok(Ok(att.to_attachment()))
             }
 
             /// Write new messages with one multi-row `INSERT` per [`MAX_LIST`] rows (within the
@@ -391,38 +407,6 @@ macro_rules! impl_sql_store {
                 Ok(out)
             }
 
-            async fn apply_booking_once(
-                &self,
-                booking_id: &str,
-                update: BookingUpdate,
-                now: Millis,
-                delete_at: Millis,
-            ) -> Result<AppliedBooking, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let res = self.apply_booking_in(&mut tx, booking_id, update, now, delete_at).await;
-                let (plan, chat_id, messages) = match res {
-                    Ok(v) => v,
-                    Err(e) => {
-                        let _ = tx.rollback().await;
-                        return Err(e);
-                    }
-                };
-                tx.commit().await?;
-
-                let chat = match &chat_id {
-                    Some(id) => self.get_chat(id).await?,
-                    None => self.get_chat_by_booking(booking_id).await?,
-                };
-                Ok(AppliedBooking {
-                    booking: plan.booking,
-                    changed: plan.changed,
-                    chat,
-                    opened: plan.open_chat,
-                    closed: plan.close_chat,
-                    messages,
-                })
-            }
-
             async fn apply_booking_in(
                 &self,
                 tx: &mut Tx,
@@ -575,14 +559,33 @@ macro_rules! impl_sql_store {
                 now: Millis,
                 delete_at: Millis,
             ) -> Result<AppliedBooking, StoreError> {
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    match self.apply_booking_once(booking_id, update.clone(), now, delete_at).await {
-                        Err(e) if e.is_retryable() && attempt < TX_ATTEMPTS => retry_pause(attempt).await,
-                        other => return other,
-                    }
-                }
+                let update = &update;
+                retrying(|| async move {
+                    let mut tx = self.begin_write().await?;
+                    let res = self.apply_booking_in(&mut tx, booking_id, update.clone(), now, delete_at).await;
+                    let (plan, chat_id, messages) = match res {
+                        Ok(v) => v,
+                        Err(e) => {
+                            let _ = tx.rollback().await;
+                            return Err(e);
+                        }
+                    };
+                    tx.commit().await?;
+
+                    let chat = match &chat_id {
+                        Some(id) => self.get_chat(id).await?,
+                        None => self.get_chat_by_booking(booking_id).await?,
+                    };
+                    Ok(AppliedBooking {
+                        booking: plan.booking,
+                        changed: plan.changed,
+                        chat,
+                        opened: plan.open_chat,
+                        closed: plan.close_chat,
+                        messages,
+                    })
+                })
+                .await
             }
 
             async fn get_chat(&self, chat_id: &str) -> Result<Option<Chat>, StoreError> {
@@ -630,57 +633,37 @@ macro_rules! impl_sql_store {
                 if batch.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    match self.insert_batch_once(&batch).await {
-                        Err(e) if e.is_retryable() && attempt < TX_ATTEMPTS => retry_pause(attempt).await,
-                        // One bad apple must not fail a whole batch: fall back to one
-                        // transaction per message.
-                        Err(e) if batch.len() > 1 && !matches!(e, StoreError::Unavailable(_)) => {
-                            tracing::warn!(error = %e, size = batch.len(), "batch insert failed; retrying one by one");
-                            let mut out = Vec::with_capacity(batch.len());
-                            for m in &batch {
-                                out.push(match self.insert_messages(vec![m.clone()]).await {
-                                    Ok(mut one) => one.pop().unwrap_or_else(|| Err(StoreError::Corrupt("empty result".into()))),
-                                    Err(e) => Err(e),
-                                });
-                            }
-                            return Ok(out);
+                match retrying(|| self.insert_batch_once(&batch)).await {
+                    // One bad apple must not fail a whole batch: fall back to one
+                    // transaction per message.
+                    Err(e) if batch.len() > 1 && !matches!(e, StoreError::Unavailable(_)) => {
+                        tracing::warn!(error = %e, size = batch.len(), "batch insert failed; retrying one by one");
+                        let mut out = Vec::with_capacity(batch.len());
+                        for m in &batch {
+                            out.push(match self.insert_messages(vec![m.clone()]).await {
+                                Ok(mut one) => one.pop().unwrap_or_else(|| Err(StoreError::Corrupt("empty result".into()))),
+                                Err(e) => Err(e),
+                            });
                         }
-                        other => return other,
+                        Ok(out)
                     }
+                    other => other,
                 }
             }
 
             async fn load_messages(&self, chat_id: &str, page: Page, limit: u32) -> Result<MessagePage, StoreError> {
                 let limit = i64::from(limit.max(1));
                 let fetch = limit + 1;
-                let rows = match page {
-                    Page::Latest => {
-                        sqlx::query_as::<_, MessageRow>(self.q.messages_latest.clone())
-                            .bind(chat_id)
-                            .bind(fetch)
-                            .fetch_all(self.reader())
-                            .await?
-                    }
-                    Page::Before(seq) => {
-                        sqlx::query_as::<_, MessageRow>(self.q.messages_before.clone())
-                            .bind(chat_id)
-                            .bind(seq)
-                            .bind(fetch)
-                            .fetch_all(self.reader())
-                            .await?
-                    }
-                    Page::After(seq) => {
-                        sqlx::query_as::<_, MessageRow>(self.q.messages_after.clone())
-                            .bind(chat_id)
-                            .bind(seq)
-                            .bind(fetch)
-                            .fetch_all(self.reader())
-                            .await?
-                    }
+                let (sql, from_seq) = match page {
+                    Page::Latest => (&self.q.messages_latest, None),
+                    Page::Before(seq) => (&self.q.messages_before, Some(seq)),
+                    Page::After(seq) => (&self.q.messages_after, Some(seq)),
                 };
+                let mut query = sqlx::query_as::<_, MessageRow>(sql.clone()).bind(chat_id);
+                if let Some(seq) = from_seq {
+                    query = query.bind(seq);
+                }
+                let rows = query.bind(fetch).fetch_all(self.reader()).await?;
                 let has_more = rows.len() as i64 > limit;
                 let mut messages = rows
                     .into_iter()
@@ -779,22 +762,18 @@ macro_rules! impl_sql_store {
             }
 
             async fn get_attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, StoreError> {
-                Ok(sqlx::query_as::<_, AttachmentRow>(self.q.attachment_by_id.clone())
+                Ok(sqlx::query_as::<_, AttachmentRecord>(self.q.attachment_by_id.clone())
                     .bind(id)
                     .fetch_optional(self.reader())
-                    .await?
-                    .map(AttachmentRecord::from))
+                    .await?)
             }
 
             async fn unlinked_attachments(&self, before: Millis, limit: u32) -> Result<Vec<AttachmentRecord>, StoreError> {
-                Ok(sqlx::query_as::<_, AttachmentRow>(self.q.unlinked_attachments.clone())
+                Ok(sqlx::query_as::<_, AttachmentRecord>(self.q.unlinked_attachments.clone())
                     .bind(before)
                     .bind(i64::from(limit))
                     .fetch_all(self.reader())
-                    .await?
-                    .into_iter()
-                    .map(AttachmentRecord::from)
-                    .collect())
+                    .await?)
             }
 
             async fn delete_unlinked_attachment(&self, id: &str) -> Result<bool, StoreError> {

@@ -333,7 +333,7 @@ impl ChatService {
             .await?
             .ok_or_else(|| ServiceError::not_found("attachment not found"))?;
         // Not a participant: the same answer as a missing file, so ids cannot be probed.
-        match self.member_chat(who, &rec.chat_id).await {
+        match self.member_chat(who, &rec.upload.chat_id).await {
             Ok(_) => Ok(rec),
             Err(_) => Err(ServiceError::not_found("attachment not found")),
         }
@@ -347,8 +347,9 @@ impl ChatService {
         let before = now_millis() - i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
         let mut n = 0;
         for rec in self.store.unlinked_attachments(before, 500).await? {
-            if self.store.delete_unlinked_attachment(&rec.id).await? {
-                for key in std::iter::once(&rec.storage_key).chain(rec.thumb_key.as_ref()) {
+            let up = &rec.upload;
+            if self.store.delete_unlinked_attachment(&up.id).await? {
+                for key in std::iter::once(&up.storage_key).chain(up.thumb_key.as_ref()) {
                     if let Err(e) = self.files.delete(key).await {
                         tracing::warn!(key, error = %e, "could not delete an unlinked upload");
                     }
