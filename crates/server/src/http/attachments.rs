@@ -51,8 +51,8 @@ pub fn routes() -> Router<AppState> {
             // answer cleanly).
             post(upload).layer(DefaultBodyLimit::disable()),
         )
-        .route("/attachments/{id}", get(download))
-        .route("/attachments/{id}/thumb", get(thumbnail))
+        .route("/attachments/{id}", get(download::<FILE>))
+        .route("/attachments/{id}/thumb", get(download::<THUMB>))
 }
 
 pub(super) fn multipart_error(
@@ -217,23 +217,21 @@ async fn accept(
     Ok(json!({ "attachment": attachment }))
 }
 
-async fn download(
-    State(s): State<AppState>,
-    AuthUser(who): AuthUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ServiceError> {
-    let rec = s.chats.attachment_for(&who, &id).await?.upload;
-    serve(&s, &rec.storage_key, &rec.mime, Some(&rec.name), &headers).await
-}
+/// `download::<THUMB>` serves an attachment's JPEG thumbnail, `download::<FILE>` the file: the
+/// two routes differ in nothing else.
+const FILE: bool = false;
+const THUMB: bool = true;
 
-async fn thumbnail(
+async fn download<const THUMBNAIL: bool>(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ServiceError> {
     let rec = s.chats.attachment_for(&who, &id).await?.upload;
+    if !THUMBNAIL {
+        return serve(&s, &rec.storage_key, &rec.mime, Some(&rec.name), &headers).await;
+    }
     let key = rec
         .thumb_key
         .ok_or_else(|| ServiceError::not_found("this attachment has no thumbnail"))?;
