@@ -6,15 +6,17 @@ mod samples;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{TestServer, code};
+use common::{TestServer, attachment_id, code, file_path, thumb_path};
 use omw_domain::Role;
 use omw_testkit::{Kind, TestDb};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn server() -> TestServer {
-    TestServer::start(Arc::new(TestDb::create(Kind::Sqlite).await.unwrap())).await
+/// Nothing of an upload stays in the server's folder (refused, or gone with its chat).
+fn assert_no_files(s: &TestServer) {
+    let dir = s._upload_dir.path();
+    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
 }
 
 fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -35,9 +37,7 @@ fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test]
 async fn every_allowed_type_is_accepted_by_content() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     // The client's name and MIME are ignored: everything claims to be octet-stream.
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("p.jpg", samples::jpeg_with_gps(), "image/jpeg"),
@@ -98,9 +98,7 @@ async fn every_allowed_type_is_accepted_by_content() {
 
 #[tokio::test]
 async fn voice_notes_get_their_duration() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     for (name, bytes) in [("a.wav", samples::wav()), ("a.ogg", samples::ogg_opus())] {
         let (st, b) = s.upload(Some(&c), &chat, name, "audio/x", bytes).await;
         assert_eq!(st, StatusCode::CREATED);
@@ -126,9 +124,7 @@ async fn voice_notes_get_their_duration() {
 
 #[tokio::test]
 async fn disguised_and_forbidden_types_are_refused() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     let mut polyglot = b"GIF89a".to_vec();
     polyglot.extend_from_slice(b"<script>alert(1)</script>");
     let mut broken_jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
@@ -161,16 +157,13 @@ async fn disguised_and_forbidden_types_are_refused() {
         );
     }
     // Nothing of the refused files stays behind.
-    let dir = s._upload_dir.path();
-    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    assert_no_files(&s);
     s.stop().await;
 }
 
 #[tokio::test]
 async fn the_size_limit_at_and_beyond_its_edge() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     let max = 10 * 1024 * 1024;
     let (st, b) = s
         .upload(Some(&c), &chat, "big.txt", "text/plain", vec![b'a'; max])
@@ -223,9 +216,7 @@ async fn raw_upload(
 
 #[tokio::test]
 async fn a_lying_content_length_is_refused() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     // Declares a small body, sends 11 MiB: the server reads what was declared, which is not
     // a complete multipart body.
     let resp = raw_upload(&s, &chat, &c, 1000, 11 * 1024 * 1024).await;
@@ -241,17 +232,14 @@ async fn a_lying_content_length_is_refused() {
         "{}",
         &resp[..resp.len().min(200)]
     );
-    let dir = s._upload_dir.path();
-    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    assert_no_files(&s);
     s.stop().await;
 }
 
 #[tokio::test]
 async fn strangers_and_anonymous_users_get_nothing() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     let other_chat = s.accepted_chat("b2").await;
-    let c = s.token("c1", Role::Customer);
     let stranger = s.token("c9", Role::Customer);
     let (st, b) = s
         .upload(None, &chat, "a.png", "image/png", samples::png())
@@ -275,54 +263,26 @@ async fn strangers_and_anonymous_users_get_nothing() {
     let (_, b) = s
         .upload(Some(&c), &chat, "a.png", "image/png", samples::png())
         .await;
-    let id = b["attachment"]["id"].as_str().unwrap().to_string();
-    let res = s
-        .fetch(None, &format!("/api/v1/attachments/{id}"), None)
-        .await;
+    let id = attachment_id(&b);
+    let res = s.fetch(None, &file_path(&id), None).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    for path in [
-        format!("/api/v1/attachments/{id}"),
-        format!("/api/v1/attachments/{id}/thumb"),
-    ] {
+    for path in [file_path(&id), thumb_path(&id)] {
         let res = s.fetch(Some(&stranger), &path, None).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
     // The worker of the chat may see it.
     let w = s.token("w1", Role::Worker);
     assert_eq!(
-        s.fetch(Some(&w), &format!("/api/v1/attachments/{id}"), None)
-            .await
-            .status(),
+        s.fetch(Some(&w), &file_path(&id), None).await.status(),
         StatusCode::OK
     );
     // An upload of chat A cannot be sent in chat B, nor by the other participant.
     let body = json!({ "client_id": "x1", "kind": "image", "attachment_id": id });
-    let (st, b) = s
-        .call(
-            Method::POST,
-            &format!("/api/v1/chats/{other_chat}/messages"),
-            Some(&c),
-            Some(body.clone()),
-        )
-        .await;
+    let (st, b) = s.send(Some(&c), &other_chat, body.clone()).await;
     assert_eq!((st, code(&b)), (StatusCode::BAD_REQUEST, "invalid_payload"));
-    let (st, _) = s
-        .call(
-            Method::POST,
-            &format!("/api/v1/chats/{chat}/messages"),
-            Some(&w),
-            Some(body.clone()),
-        )
-        .await;
+    let (st, _) = s.send(Some(&w), &chat, body.clone()).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    let (st, b) = s
-        .call(
-            Method::POST,
-            &format!("/api/v1/chats/{chat}/messages"),
-            Some(&c),
-            Some(body),
-        )
-        .await;
+    let (st, b) = s.send(Some(&c), &chat, body).await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
     assert_eq!(b["message"]["attachment"]["id"], id.as_str());
     assert_eq!(b["message"]["kind"], "image");
@@ -331,9 +291,7 @@ async fn strangers_and_anonymous_users_get_nothing() {
 
 #[tokio::test]
 async fn downloads_are_private_typed_and_safe() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     let (_, b) = s
         .upload(
             Some(&c),
@@ -344,10 +302,8 @@ async fn downloads_are_private_typed_and_safe() {
         )
         .await;
     assert_eq!(b["attachment"]["name"], "passwd.pdf");
-    let id = b["attachment"]["id"].as_str().unwrap();
-    let res = s
-        .fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
-        .await;
+    let id = attachment_id(&b);
+    let res = s.fetch(Some(&c), &file_path(&id), None).await;
     let h = res.headers().clone();
     assert_eq!(h["content-type"], "application/pdf");
     assert_eq!(h["x-content-type-options"], "nosniff");
@@ -373,14 +329,8 @@ async fn downloads_are_private_typed_and_safe() {
     let (_, b) = s
         .upload(Some(&c), &chat, "v.wav", "audio/wav", samples::wav())
         .await;
-    let id = b["attachment"]["id"].as_str().unwrap();
-    let res = s
-        .fetch(
-            Some(&c),
-            &format!("/api/v1/attachments/{id}"),
-            Some("bytes=0-99"),
-        )
-        .await;
+    let id = attachment_id(&b);
+    let res = s.fetch(Some(&c), &file_path(&id), Some("bytes=0-99")).await;
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(
         res.headers()["content-range"],
@@ -398,9 +348,7 @@ async fn downloads_are_private_typed_and_safe() {
 
 #[tokio::test]
 async fn photos_lose_exif_and_gps_are_turned_upright_and_get_a_smaller_thumbnail() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     let original = samples::jpeg_with_gps();
     assert!(
         original.windows(6).any(|w| w == b"Exif\0\0"),
@@ -417,9 +365,7 @@ async fn photos_lose_exif_and_gps_are_turned_upright_and_get_a_smaller_thumbnail
         (Some(48), Some(64))
     );
     let id = a["id"].as_str().unwrap();
-    let res = s
-        .fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
-        .await;
+    let res = s.fetch(Some(&c), &file_path(id), None).await;
     assert_eq!(res.headers()["content-type"], "image/jpeg");
     assert!(
         res.headers()["content-disposition"]
@@ -435,9 +381,7 @@ async fn photos_lose_exif_and_gps_are_turned_upright_and_get_a_smaller_thumbnail
     );
     let decoded = image::load_from_memory(&stored).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (48, 64));
-    let thumb = s
-        .fetch(Some(&c), &format!("/api/v1/attachments/{id}/thumb"), None)
-        .await;
+    let thumb = s.fetch(Some(&c), &thumb_path(id), None).await;
     assert_eq!(thumb.status(), StatusCode::OK);
     assert_eq!(thumb.headers()["content-type"], "image/jpeg");
     let t = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
@@ -453,19 +397,9 @@ async fn photos_lose_exif_and_gps_are_turned_upright_and_get_a_smaller_thumbnail
     let (_, b) = s
         .upload(Some(&c), &chat, "big.jpg", "image/jpeg", jpg)
         .await;
-    let id = b["attachment"]["id"].as_str().unwrap();
-    let full = s
-        .fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    let small = s
-        .fetch(Some(&c), &format!("/api/v1/attachments/{id}/thumb"), None)
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let id = attachment_id(&b);
+    let full = s.download(&c, &file_path(&id)).await;
+    let small = s.download(&c, &thumb_path(&id)).await;
     assert!(
         small.len() * 4 < full.len(),
         "thumb {} vs {}",
@@ -476,10 +410,8 @@ async fn photos_lose_exif_and_gps_are_turned_upright_and_get_a_smaller_thumbnail
     let (_, b) = s
         .upload(Some(&c), &chat, "logo.png", "image/png", samples::png())
         .await;
-    let id = b["attachment"]["id"].as_str().unwrap();
-    let thumb = s
-        .fetch(Some(&c), &format!("/api/v1/attachments/{id}/thumb"), None)
-        .await;
+    let id = attachment_id(&b);
+    let thumb = s.fetch(Some(&c), &thumb_path(&id), None).await;
     assert_eq!(thumb.headers()["content-type"], "image/jpeg");
     let bytes = thumb.bytes().await.unwrap();
     assert_eq!(
@@ -491,9 +423,7 @@ async fn photos_lose_exif_and_gps_are_turned_upright_and_get_a_smaller_thumbnail
 
 #[tokio::test]
 async fn pixel_bombs_are_refused_before_decoding() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     // A PNG header claiming 30000 × 30000 pixels.
     let mut png = samples::png();
     png[16..20].copy_from_slice(&30_000u32.to_be_bytes());
@@ -511,9 +441,7 @@ async fn pixel_bombs_are_refused_before_decoding() {
 
 #[tokio::test]
 async fn files_go_with_their_chat_and_unsent_uploads_expire() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     let (_, b) = s
         .upload(
             Some(&c),
@@ -523,15 +451,9 @@ async fn files_go_with_their_chat_and_unsent_uploads_expire() {
             samples::jpeg_with_gps(),
         )
         .await;
-    let id = b["attachment"]["id"].as_str().unwrap().to_string();
+    let id = attachment_id(&b);
     let body = json!({ "client_id": "m1", "kind": "image", "attachment_id": id });
-    s.call(
-        Method::POST,
-        &format!("/api/v1/chats/{chat}/messages"),
-        Some(&c),
-        Some(body),
-    )
-    .await;
+    s.send(Some(&c), &chat, body).await;
     let (_, b) = s
         .upload(
             Some(&c),
@@ -541,7 +463,7 @@ async fn files_go_with_their_chat_and_unsent_uploads_expire() {
             samples::pdf(),
         )
         .await;
-    let unsent = b["attachment"]["id"].as_str().unwrap().to_string();
+    let unsent = attachment_id(&b);
     let dir = s._upload_dir.path().to_path_buf();
     assert_eq!(
         files_in(&dir).len(),
@@ -553,41 +475,28 @@ async fn files_go_with_their_chat_and_unsent_uploads_expire() {
     let chats = s.running.as_ref().unwrap().state.chats.clone();
     assert_eq!(chats.sweep_unlinked(Duration::ZERO).await.unwrap(), 1);
     assert_eq!(
-        s.fetch(Some(&c), &format!("/api/v1/attachments/{unsent}"), None)
-            .await
-            .status(),
+        s.fetch(Some(&c), &file_path(&unsent), None).await.status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(files_in(&dir).len(), 2);
 
     s.put_booking("b1", "completed").await;
     assert_eq!(
-        s.fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
-            .await
-            .status(),
+        s.fetch(Some(&c), &file_path(&id), None).await.status(),
         StatusCode::NOT_FOUND
     );
-    assert!(
-        files_in(&dir).is_empty(),
-        "left behind: {:?}",
-        files_in(&dir)
-    );
+    assert_no_files(&s);
     s.stop().await;
 }
 
 #[tokio::test]
 async fn downloads_are_never_cached() {
-    let s = server().await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[]).await;
     let (_, b) = s
         .upload(Some(&c), &chat, "p.png", "image/png", samples::png())
         .await;
-    let id = b["attachment"]["id"].as_str().unwrap();
-    for path in [
-        format!("/api/v1/attachments/{id}"),
-        format!("/api/v1/attachments/{id}/thumb"),
-    ] {
+    let id = attachment_id(&b);
+    for path in [file_path(&id), thumb_path(&id)] {
         let res = s.fetch(Some(&c), &path, None).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         assert_eq!(
@@ -626,11 +535,8 @@ fn full_frame_gif(side: u16, frames: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn an_animation_is_refused_past_its_pixel_budget() {
-    let db = Arc::new(TestDb::create(Kind::Sqlite).await.unwrap());
     // 10 frames of 500 × 500 fit exactly.
-    let s = TestServer::start_with(db, &[("MAX_GIF_PIXELS", "2500000")]).await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[("MAX_GIF_PIXELS", "2500000")]).await;
     let (st, b) = s
         .upload(
             Some(&c),
@@ -642,13 +548,8 @@ async fn an_animation_is_refused_past_its_pixel_budget() {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
     assert_eq!(b["attachment"]["mime"], "image/gif");
-    let id = b["attachment"]["id"].as_str().unwrap();
-    let stored = s
-        .fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let id = attachment_id(&b);
+    let stored = s.download(&c, &file_path(&id)).await;
     let mut dec = gif::DecodeOptions::new()
         .read_info(std::io::Cursor::new(stored.to_vec()))
         .unwrap();
@@ -723,7 +624,7 @@ async fn quotas(db: Arc<TestDb>) {
     // The customer: 1000 + 1500, then 600 more would pass 3000 (refused after reading).
     let (st, b) = up(c.clone(), 1000).await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
-    let first = b["attachment"]["id"].as_str().unwrap().to_string();
+    let first = attachment_id(&b);
     assert_eq!(up(c.clone(), 1500).await.0, StatusCode::CREATED);
     let (st, b) = up(c.clone(), 600).await;
     assert_eq!((st, code(&b)), too_large, "{b}");
@@ -738,11 +639,10 @@ async fn quotas(db: Arc<TestDb>) {
     assert_eq!((st, code(&b)), too_large, "{b}");
     // Sending one frees its bytes.
     let (st, _) = s
-        .call(
-            Method::POST,
-            &format!("/api/v1/chats/{chat}/messages"),
+        .send(
             Some(&c),
-            Some(json!({ "client_id": "m1", "kind": "file", "attachment_id": first })),
+            &chat,
+            json!({ "client_id": "m1", "kind": "file", "attachment_id": first }),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED);
@@ -803,8 +703,7 @@ async fn racing_the_purge(db: Arc<TestDb>) {
         matches!(e.code.as_str(), "not_found" | "chat_closed"),
         "{e:?}"
     );
-    let dir = s._upload_dir.path();
-    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    assert_no_files(&s);
     s.stop().await;
 
     // An upload cut off between its file and its row (a crash): the purge finds the file.
@@ -817,8 +716,7 @@ async fn racing_the_purge(db: Arc<TestDb>) {
         std::fs::write(dir.join("stray"), b"x").unwrap();
     }
     s.put_booking("b1", "completed").await;
-    let dir = s._upload_dir.path();
-    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    assert_no_files(&s);
     s.stop().await;
 
     // Closed but kept (retention): the same, with `chat_closed`.
@@ -833,22 +731,15 @@ async fn racing_the_purge(db: Arc<TestDb>) {
     s.put_booking("b1", "cancelled").await;
     let e = chats.commit_upload(staged).await.unwrap_err();
     assert_eq!(e.code.as_str(), "chat_closed");
-    let dir = s._upload_dir.path();
-    assert!(files_in(dir).is_empty(), "left behind: {:?}", files_in(dir));
+    assert_no_files(&s);
     s.stop().await;
 }
 
 #[tokio::test]
 async fn image_decodes_wait_their_turn_then_get_unavailable() {
-    let db = Arc::new(TestDb::create(Kind::Sqlite).await.unwrap());
-    let s = TestServer::start_with(
-        db,
-        &[("MAX_CONCURRENT_DECODES", "1"), ("DECODE_WAIT", "300ms")],
-    )
-    .await;
+    let decodes = [("MAX_CONCURRENT_DECODES", "1"), ("DECODE_WAIT", "300ms")];
+    let (s, chat, c) = TestServer::with_chat(&decodes).await;
     let chats = s.running.as_ref().unwrap().state.chats.clone();
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
     // Another decode holds the only slot.
     let busy = chats.decodes().enter(1).await.unwrap();
     let part = reqwest::multipart::Part::bytes(samples::png()).file_name("p.png");

@@ -7,10 +7,10 @@ mod samples;
 
 use std::sync::Arc;
 
-use common::{PLATFORM_KEY, TestServer};
+use common::TestServer;
 use omw_domain::Role;
 use omw_testkit::TestDb;
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 struct Spec(Value);
@@ -37,6 +37,12 @@ impl Spec {
             errors.is_empty(),
             "{method} {path} → {status}: {errors:?}\n{body:#}"
         );
+    }
+
+    /// [`Spec::check`] a `(status, body)` reply; hands the body back.
+    fn checked(&self, method: &str, path: &str, (status, body): (StatusCode, Value)) -> Value {
+        self.check(method, path, status.as_u16(), &body);
+        body
     }
 }
 
@@ -69,75 +75,30 @@ async fn every_response_matches_the_document(db: Arc<TestDb>) {
         .is_err()
     );
 
-    let (st, b) = s.put_booking("b1", "requested").await;
-    spec.check(
-        "put",
-        "/api/v1/platform/bookings/{booking_id}",
-        st.as_u16(),
-        &b,
-    );
-    let (st, b) = s.put_booking("b1", "accepted").await;
-    spec.check(
-        "put",
-        "/api/v1/platform/bookings/{booking_id}",
-        st.as_u16(),
-        &b,
-    );
+    let booking = "/api/v1/platform/bookings/{booking_id}";
+    spec.checked("put", booking, s.put_booking("b1", "requested").await);
+    let b = spec.checked("put", booking, s.put_booking("b1", "accepted").await);
     let chat = b["chat"]["id"].as_str().unwrap().to_string();
-    let (st, b) = s.put_booking("b1", "requested").await;
-    spec.check(
-        "put",
-        "/api/v1/platform/bookings/{booking_id}",
-        st.as_u16(),
-        &b,
-    );
-    let (st, b) = s
-        .call(
-            Method::GET,
-            "/api/v1/platform/bookings/b1",
-            Some(PLATFORM_KEY),
-            None,
-        )
-        .await;
-    spec.check(
-        "get",
-        "/api/v1/platform/bookings/{booking_id}",
-        st.as_u16(),
-        &b,
-    );
+    spec.checked("put", booking, s.put_booking("b1", "requested").await);
+    spec.checked("get", booking, s.get_booking("b1").await);
 
     let c = s.token("c1", Role::Customer);
     let stranger = s.token("zz", Role::Worker);
-    let (st, b) = s
-        .upload(
-            Some(&c),
-            &chat,
-            "p.jpg",
-            "image/jpeg",
-            samples::jpeg_with_gps(),
-        )
-        .await;
-    spec.check(
+    let attachments = "/api/v1/chats/{chat_id}/attachments";
+    let photo = samples::jpeg_with_gps();
+    let b = spec.checked(
         "post",
-        "/api/v1/chats/{chat_id}/attachments",
-        st.as_u16(),
-        &b,
+        attachments,
+        s.upload(Some(&c), &chat, "p.jpg", "image/jpeg", photo)
+            .await,
     );
     let att = b["attachment"]["id"].as_str().unwrap().to_string();
-    let (st, b) = s
-        .upload(
-            Some(&c),
-            &chat,
-            "x.svg",
-            "image/svg+xml",
-            b"<svg/>".to_vec(),
-        )
-        .await;
-    spec.check(
+    let svg = b"<svg/>".to_vec();
+    spec.checked(
         "post",
-        "/api/v1/chats/{chat_id}/attachments",
-        st.as_u16(),
-        &b,
+        attachments,
+        s.upload(Some(&c), &chat, "x.svg", "image/svg+xml", svg)
+            .await,
     );
 
     let msg_path = format!("/api/v1/chats/{chat}/messages");
@@ -161,25 +122,19 @@ async fn every_response_matches_the_document(db: Arc<TestDb>) {
     let (st, b) = s.call(Method::GET, &msg_path, None, None).await;
     spec.check("get", "/api/v1/chats/{chat_id}/messages", st.as_u16(), &b);
 
-    let (st, b) = s.call(Method::GET, "/api/v1/chats", Some(&c), None).await;
-    spec.check("get", "/api/v1/chats", st.as_u16(), &b);
-    let (st, b) = s
-        .call(
-            Method::GET,
-            &format!("/api/v1/chats/{chat}"),
-            Some(&c),
-            None,
-        )
-        .await;
-    spec.check("get", "/api/v1/chats/{chat_id}", st.as_u16(), &b);
-    let (st, b) = s
-        .call(Method::GET, "/api/v1/chats/nope", Some(&c), None)
-        .await;
-    spec.check("get", "/api/v1/chats/{chat_id}", st.as_u16(), &b);
-    let (st, b) = s
-        .call(Method::GET, "/api/v1/bookings/b1/chat", Some(&c), None)
-        .await;
-    spec.check("get", "/api/v1/bookings/{booking_id}/chat", st.as_u16(), &b);
+    let chat_path = format!("/api/v1/chats/{chat}");
+    for (documented, path) in [
+        ("/api/v1/chats", "/api/v1/chats"),
+        ("/api/v1/chats/{chat_id}", chat_path.as_str()),
+        ("/api/v1/chats/{chat_id}", "/api/v1/chats/nope"),
+        (
+            "/api/v1/bookings/{booking_id}/chat",
+            "/api/v1/bookings/b1/chat",
+        ),
+    ] {
+        let (st, b) = s.call(Method::GET, path, Some(&c), None).await;
+        spec.check("get", documented, st.as_u16(), &b);
+    }
     let (st, b) = s
         .call(
             Method::POST,
@@ -194,21 +149,9 @@ async fn every_response_matches_the_document(db: Arc<TestDb>) {
     let (st, b) = s.call(Method::GET, "/readyz", None, None).await;
     spec.check("get", "/readyz", st.as_u16(), &b);
 
-    let (st, b) = s.put_booking("b1", "cancelled").await;
-    spec.check(
-        "put",
-        "/api/v1/platform/bookings/{booking_id}",
-        st.as_u16(),
-        &b,
-    );
-    let (st, b) = s
-        .call(
-            Method::POST,
-            &msg_path,
-            Some(&c),
-            Some(json!({ "client_id": "t9", "kind": "text", "body": "late" })),
-        )
-        .await;
+    spec.checked("put", booking, s.put_booking("b1", "cancelled").await);
+    let late = json!({ "client_id": "t9", "kind": "text", "body": "late" });
+    let (st, b) = s.send(Some(&c), &chat, late).await;
     spec.check("post", "/api/v1/chats/{chat_id}/messages", st.as_u16(), &b);
     s.stop().await;
 }

@@ -75,14 +75,7 @@ async fn chat_opens_on_acceptance_and_is_gone_after_completion(db: Arc<TestDb>) 
     assert_eq!(st, StatusCode::OK);
     assert_eq!(b["booking"]["status"], "completed");
     assert!(b["chat"].is_null(), "retention 0 deletes at once: {b}");
-    let (st, b) = s
-        .call(
-            Method::GET,
-            "/api/v1/platform/bookings/b1",
-            Some(PLATFORM_KEY),
-            None,
-        )
-        .await;
+    let (st, b) = s.get_booking("b1").await;
     assert_eq!(st, StatusCode::OK);
     assert!(b["chat"].is_null());
     assert!(s.store().await.get_chat(&chat_id).await.unwrap().is_none());
@@ -116,14 +109,8 @@ async fn system_messages_carry_code_and_params(db: Arc<TestDb>) {
     let chat_id = s.accepted_chat("b1").await;
     let customer = s.token("c1", Role::Customer);
     let history = format!("/api/v1/chats/{chat_id}/messages");
-    let (st, b) = s
-        .call(
-            Method::POST,
-            &history,
-            Some(&customer),
-            Some(json!({ "client_id": "k1", "kind": "text", "body": "hi" })),
-        )
-        .await;
+    let hi = json!({ "client_id": "k1", "kind": "text", "body": "hi" });
+    let (st, b) = s.send(Some(&customer), &chat_id, hi).await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
     assert!(b["message"].get("system").is_none(), "{b}");
     s.put_booking("b1", "en_route").await;

@@ -4,12 +4,10 @@ mod common;
 #[path = "common/samples.rs"]
 mod samples;
 
-use std::{process::Stdio, sync::Arc, time::Duration};
+use std::{process::Stdio, time::Duration};
 
-use common::TestServer;
-use omw_domain::Role;
-use omw_testkit::{Kind, TestDb};
-use reqwest::{Method, StatusCode};
+use common::{TestServer, attachment_id, file_path};
+use reqwest::StatusCode;
 use serde_json::json;
 
 /// `python3 -m moto.server` on a free loopback port; None (loudly) when moto is not installed
@@ -95,10 +93,7 @@ async fn files_live_in_the_bucket_and_go_with_their_chat() {
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
     }
     let storage = format!("s3://omw-files/chat-files?endpoint={endpoint}&region=us-east-1");
-    let db = Arc::new(TestDb::create(Kind::Sqlite).await.unwrap());
-    let s = TestServer::start_with(db, &[("STORAGE_URL", &storage)]).await;
-    let chat = s.accepted_chat("b1").await;
-    let c = s.token("c1", Role::Customer);
+    let (s, chat, c) = TestServer::with_chat(&[("STORAGE_URL", &storage)]).await;
 
     let (st, b) = s
         .upload(
@@ -110,7 +105,7 @@ async fn files_live_in_the_bucket_and_go_with_their_chat() {
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
-    let id = b["attachment"]["id"].as_str().unwrap().to_string();
+    let id = attachment_id(&b);
     let (st, _) = s
         .upload(
             Some(&c),
@@ -122,14 +117,7 @@ async fn files_live_in_the_bucket_and_go_with_their_chat() {
         .await;
     assert_eq!(st, StatusCode::CREATED);
     let body = json!({ "client_id": "m1", "kind": "image", "attachment_id": id });
-    let (st, _) = s
-        .call(
-            Method::POST,
-            &format!("/api/v1/chats/{chat}/messages"),
-            Some(&c),
-            Some(body),
-        )
-        .await;
+    let (st, _) = s.send(Some(&c), &chat, body).await;
     assert_eq!(st, StatusCode::CREATED);
 
     let stored = keys(&http, &bucket_url).await;
@@ -148,19 +136,11 @@ async fn files_live_in_the_bucket_and_go_with_their_chat() {
         "nothing stored locally"
     );
 
-    let res = s
-        .fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
-        .await;
+    let res = s.fetch(Some(&c), &file_path(&id), None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let bytes = res.bytes().await.unwrap();
     assert!(!bytes.windows(4).any(|w| w == b"Exif"));
-    let res = s
-        .fetch(
-            Some(&c),
-            &format!("/api/v1/attachments/{id}"),
-            Some("bytes=0-9"),
-        )
-        .await;
+    let res = s.fetch(Some(&c), &file_path(&id), Some("bytes=0-9")).await;
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(res.bytes().await.unwrap().len(), 10);
 
@@ -170,9 +150,7 @@ async fn files_live_in_the_bucket_and_go_with_their_chat() {
         "files left in the bucket"
     );
     assert_eq!(
-        s.fetch(Some(&c), &format!("/api/v1/attachments/{id}"), None)
-            .await
-            .status(),
+        s.fetch(Some(&c), &file_path(&id), None).await.status(),
         StatusCode::NOT_FOUND
     );
     s.stop().await;

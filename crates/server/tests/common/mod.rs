@@ -119,6 +119,24 @@ impl TestServer {
         )
     }
 
+    /// The platform reads booking `id`.
+    pub async fn get_booking(&self, id: &str) -> (StatusCode, Value) {
+        let path = format!("/api/v1/platform/bookings/{id}");
+        self.call(Method::GET, &path, Some(PLATFORM_KEY), None)
+            .await
+    }
+
+    /// Send a message (`body`: client_id, kind, …) to a chat over REST.
+    pub async fn send(
+        &self,
+        bearer: Option<&str>,
+        chat_id: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let path = format!("/api/v1/chats/{chat_id}/messages");
+        self.call(Method::POST, &path, bearer, Some(body)).await
+    }
+
     /// The platform says booking `id` is now `status` (customer c1/Alice, worker w1/Bob).
     pub async fn put_booking(&self, id: &str, status: &str) -> (StatusCode, Value) {
         let worker = if status == "requested" {
@@ -142,7 +160,32 @@ pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no code>")
 }
 
+/// The id of the attachment an upload answered with.
+pub fn attachment_id(body: &Value) -> String {
+    body["attachment"]["id"].as_str().unwrap().to_string()
+}
+
+/// Where an attachment's file is downloaded.
+pub fn file_path(attachment_id: &str) -> String {
+    format!("/api/v1/attachments/{attachment_id}")
+}
+
+/// Where an attachment's thumbnail is downloaded.
+pub fn thumb_path(attachment_id: &str) -> String {
+    format!("/api/v1/attachments/{attachment_id}/thumb")
+}
+
 impl TestServer {
+    /// A server on a fresh SQLite database (with `extra` settings) where booking b1 is
+    /// accepted; with its chat id and its customer's (c1) token.
+    pub async fn with_chat(extra: &[(&str, &str)]) -> (TestServer, String, String) {
+        let db = TestDb::create(omw_testkit::Kind::Sqlite).await.unwrap();
+        let s = Self::start_with(Arc::new(db), extra).await;
+        let chat = s.accepted_chat("b1").await;
+        let c = s.token("c1", Role::Customer);
+        (s, chat, c)
+    }
+
     /// An accepted booking `id` (customer c1, worker w1); returns the chat id.
     pub async fn accepted_chat(&self, id: &str) -> String {
         self.put_booking(id, "requested").await;
@@ -196,5 +239,11 @@ impl TestServer {
             req = req.header("range", r);
         }
         req.send().await.expect("get")
+    }
+
+    /// The whole body of `path` (a file or thumbnail path), fetched as `bearer`.
+    pub async fn download(&self, bearer: &str, path: &str) -> bytes::Bytes {
+        let res = self.fetch(Some(bearer), path, None).await;
+        res.bytes().await.expect("download body")
     }
 }
