@@ -2,10 +2,33 @@
 
 mod process;
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// At least 32 bytes, as the server demands of `JWT_SECRET`.
 const SECRET: &str = "binary-test-secret-0123456789abcdef";
+const PLATFORM_KEY: &str = "0123456789abcdef";
+
+/// The two secrets `serve` and `check-config` demand.
+fn with_secrets(c: &mut Command) -> &mut Command {
+    c.env("JWT_SECRET", SECRET)
+        .env("PLATFORM_API_KEY", PLATFORM_KEY)
+}
+
+/// A refused start says why in one line on stderr: that line.
+fn one_line_error(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    err
+}
+
+/// The command succeeded (else its stderr says why).
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 fn omw() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_omw-chat"));
@@ -26,23 +49,18 @@ fn omw() -> Command {
 fn a_missing_secret_stops_the_start_with_one_line_naming_it() {
     let out = omw().arg("serve").output().unwrap();
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let err = one_line_error(&out);
     assert!(err.contains("JWT_SECRET"), "{err}");
 }
 
 #[test]
 fn a_bad_value_names_its_variable() {
-    let out = omw()
-        .args(["serve"])
-        .env("JWT_SECRET", SECRET)
-        .env("PLATFORM_API_KEY", "0123456789abcdef")
+    let out = with_secrets(omw().arg("serve"))
         .env("MAX_UPLOAD_BYTES", "ten megs")
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let err = one_line_error(&out);
     assert!(err.contains("MAX_UPLOAD_BYTES"), "{err}");
 }
 
@@ -55,11 +73,7 @@ fn migrate_then_token() {
         .env("DATABASE_URL", &url)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(dir.path().join("sub/chat.db").exists());
 
     let out = omw()
@@ -67,26 +81,19 @@ fn migrate_then_token() {
         .env("JWT_SECRET", SECRET)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let token = String::from_utf8(out.stdout).unwrap();
     assert_eq!(token.trim().split('.').count(), 3, "a compact JWT: {token}");
 }
 
 #[test]
 fn a_jwt_secret_shorter_than_32_bytes_stops_the_start() {
-    let out = omw()
-        .args(["serve"])
+    let out = with_secrets(omw().arg("serve"))
         .env("JWT_SECRET", "0123456789abcdef0123456789abcde")
-        .env("PLATFORM_API_KEY", "0123456789abcdef")
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let err = one_line_error(&out);
     assert!(
         err.contains("JWT_SECRET") && err.contains("32 bytes"),
         "{err}"
@@ -130,11 +137,7 @@ fn check_config_prints_the_effective_configuration_without_secrets() {
         .env("LOG_FORMAT", "json")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stdout = String::from_utf8(out.stdout).unwrap();
     for secret in [
         SECRET,
@@ -181,17 +184,13 @@ fn check_config_prints_the_effective_configuration_without_secrets() {
 #[test]
 fn check_config_refuses_a_bad_value_like_serve() {
     for (var, value) in [("MAX_UPLOAD_BYTES", "ten megs"), ("LOG_FORMAT", "xml")] {
-        let out = clean()
-            .arg("check-config")
-            .env("JWT_SECRET", SECRET)
-            .env("PLATFORM_API_KEY", "0123456789abcdef")
+        let out = with_secrets(clean().arg("check-config"))
             .env(var, value)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{var}");
         assert!(out.stdout.is_empty(), "nothing printed on a bad value");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        let err = one_line_error(&out);
         assert!(err.contains(var), "{err}");
     }
     let out = clean().arg("check-config").output().unwrap();
@@ -201,16 +200,12 @@ fn check_config_refuses_a_bad_value_like_serve() {
 
 #[test]
 fn a_bad_log_format_stops_the_start() {
-    let out = clean()
-        .arg("serve")
-        .env("JWT_SECRET", SECRET)
-        .env("PLATFORM_API_KEY", "0123456789abcdef")
+    let out = with_secrets(clean().arg("serve"))
         .env("LOG_FORMAT", "yaml")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let err = one_line_error(&out);
     assert!(err.contains("LOG_FORMAT"), "{err}");
 }
 
@@ -223,7 +218,7 @@ fn json_logs_are_one_object_per_line_with_the_request_span() {
         &[],
         &[
             ("JWT_SECRET", SECRET),
-            ("PLATFORM_API_KEY", "0123456789abcdef"),
+            ("PLATFORM_API_KEY", PLATFORM_KEY),
             ("LOG_FORMAT", "json"),
             ("RUST_LOG", "info"),
         ],
