@@ -80,8 +80,8 @@ fn matchers<'a>(expr: &'a str, label: &str) -> Vec<&'a str> {
 }
 
 /// PromQL words that are not metric names when they stand alone (not followed by `(`):
-/// operators, modifiers, and the aggregations, which `sum by (le) (…)` separates from their
-/// parenthesis.
+/// operators, modifiers (and [`GROUPING`]), and the aggregations, which `sum by (le) (…)`
+/// separates from their parenthesis.
 const KEYWORDS: &[&str] = &[
     "sum",
     "min",
@@ -100,16 +100,20 @@ const KEYWORDS: &[&str] = &[
     "and",
     "or",
     "unless",
+    "offset",
+    "bool",
+    "inf",
+    "nan",
+];
+
+/// The modifiers that take a list of label names, `by (…)` and the like: keywords too.
+const GROUPING: &[&str] = &[
     "by",
     "without",
     "on",
     "ignoring",
     "group_left",
     "group_right",
-    "offset",
-    "bool",
-    "inf",
-    "nan",
 ];
 
 /// The metric names a PromQL expression selects. Strings (label values, which may hold `{`),
@@ -188,8 +192,10 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
     words
         .into_iter()
         .filter(|(word, call)| {
+            let lower = word.to_ascii_lowercase();
             !call
-                && !KEYWORDS.contains(&word.to_ascii_lowercase().as_str())
+                && !KEYWORDS.contains(&lower.as_str())
+                && !GROUPING.contains(&lower.as_str())
                 && !grouped.contains(word)
         })
         .map(|(word, _)| word)
@@ -202,17 +208,10 @@ fn grouping_labels(bare: &str) -> HashSet<String> {
     let mut labels = HashSet::new();
     let mut rest = bare;
     loop {
-        let found = [
-            "by",
-            "without",
-            "on",
-            "ignoring",
-            "group_left",
-            "group_right",
-        ]
-        .iter()
-        .filter_map(|kw| find_word(rest, kw).map(|i| (i, kw.len())))
-        .min();
+        let found = GROUPING
+            .iter()
+            .filter_map(|kw| find_word(rest, kw).map(|i| (i, kw.len())))
+            .min();
         let Some((at, len)) = found else { break };
         let after = rest[at + len..].trim_start();
         if let Some(list) = after.strip_prefix('(')
