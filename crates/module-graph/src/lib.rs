@@ -365,11 +365,8 @@ impl Collector<'_> {
                 }
                 return Some(self.longest_module(base, rest));
             }
-            h if rest.is_empty() => {
-                // A bare name is a module only in a `use` (`use chats;`): rare enough to skip.
-                let _ = h;
-                return None;
-            }
+            // A bare name (a local, a type) is a module only in `use chats;`: rare, skipped.
+            _ if rest.is_empty() => return None,
             h if self
                 .graph
                 .modules
