@@ -6,6 +6,7 @@ use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 use thiserror::Error;
 
+use crate::auth::jwt::JwtSettings;
 pub use crate::auth::keys::JwtKey;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -269,6 +270,16 @@ fn random_secret() -> String {
 impl Config {
     pub fn from_env(demo: bool) -> Result<Config, ConfigError> {
         Self::load(&ProcessEnv, demo)
+    }
+
+    /// What the token verifier needs (`auth::jwt::JwtVerifier::new`).
+    pub fn jwt(&self) -> JwtSettings {
+        JwtSettings {
+            key: self.jwt_key.clone(),
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+            leeway: self.server.jwt_leeway,
+        }
     }
 
     pub fn load(env: &dyn Env, demo: bool) -> Result<Config, ConfigError> {

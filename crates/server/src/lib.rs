@@ -1,11 +1,17 @@
 //! omw-chat: real-time chat for active service bookings (Socket.IO + REST).
 //!
-//! Layout: the transports `http` (REST, platform API, health, demo) and `realtime` (Socket.IO)
-//! call only `service` (domain rules + storage + notifications + uploads), which owns its state
-//! and its error type; both speak the types of `wire` (requests, events, replies). Beneath
-//! them: `auth` (JWT, platform key), `cluster` (Redis), `files` (local or S3), `config`, `conn`
-//! (TCP accept loop); `server` wires and starts them. Domain rules live in `omw-domain`,
-//! persistence in `omw-storage`.
+//! Layers, top first; a module imports only from its own layer and those below (checked by
+//! `crates/module-graph`, which also holds the list):
+//! - root: the binary (`main.rs`), `server` (wires and starts everything), `conn` (TCP accept
+//!   loop), `fuzzing` (the fuzz targets' entry points);
+//! - transports: `http` (REST, platform API, health, demo) and `realtime` (Socket.IO);
+//! - `wire`: the contract's types (requests, events, replies) both transports speak;
+//! - `service`: domain rules + storage + notifications + uploads; owns its state and its
+//!   error type;
+//! - `config`: the environment, validated; hands values down;
+//! - below: `auth` (JWT, platform key), `cluster` (Redis), `files` (local or S3).
+//!
+//! Domain rules live in `omw-domain`, persistence in `omw-storage`.
 
 pub mod auth;
 pub mod cluster;

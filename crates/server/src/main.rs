@@ -153,10 +153,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     Err(e)
                 }
             })?;
-            let jwt = JwtVerifier::new(&config).map_err(anyhow::Error::msg)?;
+            let jwt = JwtVerifier::new(&config.jwt()).map_err(anyhow::Error::msg)?;
             println!(
                 "{}",
-                jwt.mint(&config, &sub, role, name.as_deref(), ttl)
+                jwt.mint(&sub, role, name.as_deref(), ttl)
                     .map_err(anyhow::Error::msg)?
             );
             Ok(())

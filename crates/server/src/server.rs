@@ -65,7 +65,8 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         None => Files::local(&config.upload_dir)
             .with_context(|| format!("UPLOAD_DIR {}", config.upload_dir.display()))?,
     };
-    let jwt = Arc::new(JwtVerifier::new(&config).map_err(|e| anyhow::anyhow!("JWT key: {e}"))?);
+    let jwt =
+        Arc::new(JwtVerifier::new(&config.jwt()).map_err(|e| anyhow::anyhow!("JWT key: {e}"))?);
     let config = Arc::new(config);
     let mut background = Vec::new();
 

@@ -1,14 +1,37 @@
 //! JWT verification with the algorithm fixed by configuration, and minting for operators.
 
+use std::time::Duration;
+
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use omw_domain::{Principal, Role};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    auth::keys::{JwtKey, check_public_key},
-    config::Config,
-    service::error::ServiceError,
-};
+use crate::auth::keys::{JwtKey, check_public_key};
+
+/// What the verifier is configured with; `Config::jwt` makes it. (`auth` sits below `config`
+/// and `service`: it takes values from them and imports neither.)
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    pub key: JwtKey,
+    /// `JWT_ISSUER`: required in tokens, and put in minted ones.
+    pub issuer: Option<String>,
+    /// `JWT_AUDIENCE`: required in tokens, and put in minted ones.
+    pub audience: Option<String>,
+    /// `JWT_LEEWAY`: clock skew allowed on `exp` and `nbf`.
+    pub leeway: Duration,
+}
+
+/// Why a token was refused; always `unauthorized` (`From` in `service::error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRefused {
+    pub message: &'static str,
+}
+
+impl TokenRefused {
+    fn new(message: &'static str) -> Self {
+        TokenRefused { message }
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -40,11 +63,13 @@ pub struct JwtVerifier {
     validation: Validation,
     signer: Option<EncodingKey>,
     leeway_secs: i64,
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 impl JwtVerifier {
-    pub fn new(config: &Config) -> Result<Self, String> {
-        let (key, alg, signer) = match &config.jwt_key {
+    pub fn new(settings: &JwtSettings) -> Result<Self, String> {
+        let (key, alg, signer) = match &settings.key {
             JwtKey::Secret(s) => (
                 DecodingKey::from_secret(s),
                 Algorithm::HS256,
@@ -63,23 +88,23 @@ impl JwtVerifier {
         };
         // Exactly one algorithm: `alg: none` and HS/RS confusion fail the header check.
         let mut validation = Validation::new(alg);
-        validation.leeway = config.server.jwt_leeway.as_secs();
+        validation.leeway = settings.leeway.as_secs();
         validation.validate_nbf = true;
         // A configured issuer or audience is required, not only checked when present: a token
         // minted for another service without the claim must not pass.
         let mut required = vec!["exp", "sub"];
-        if config.jwt_issuer.is_some() {
+        if settings.issuer.is_some() {
             required.push("iss");
         }
-        if config.jwt_audience.is_some() {
+        if settings.audience.is_some() {
             required.push("aud");
         }
         validation.set_required_spec_claims(&required);
-        match &config.jwt_issuer {
+        match &settings.issuer {
             Some(iss) => validation.set_issuer(&[iss]),
             None => validation.iss = None,
         }
-        match &config.jwt_audience {
+        match &settings.audience {
             Some(aud) => validation.set_audience(&[aud]),
             None => validation.validate_aud = false,
         }
@@ -88,19 +113,19 @@ impl JwtVerifier {
             leeway_secs: i64::try_from(validation.leeway).unwrap_or(i64::MAX),
             validation,
             signer,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
         })
     }
 
-    pub fn verify(&self, token: &str) -> Result<Verified, ServiceError> {
+    pub fn verify(&self, token: &str) -> Result<Verified, TokenRefused> {
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
                 match e.kind() {
-                    ErrorKind::ExpiredSignature => ServiceError::unauthorized("token expired"),
-                    ErrorKind::ImmatureSignature => {
-                        ServiceError::unauthorized("token not yet valid")
-                    }
-                    _ => ServiceError::unauthorized("invalid token"),
+                    ErrorKind::ExpiredSignature => TokenRefused::new("token expired"),
+                    ErrorKind::ImmatureSignature => TokenRefused::new("token not yet valid"),
+                    _ => TokenRefused::new("invalid token"),
                 }
             })?;
         let c = data.claims;
@@ -108,15 +133,11 @@ impl JwtVerifier {
             "customer" => Role::Customer,
             "worker" => Role::Worker,
             _ => {
-                return Err(ServiceError::unauthorized(
-                    "token role must be customer or worker",
-                ));
+                return Err(TokenRefused::new("token role must be customer or worker"));
             }
         };
         if c.sub.is_empty() || omw_domain::booking::validate_id("sub", &c.sub).is_err() {
-            return Err(ServiceError::unauthorized(
-                "token sub is not a valid user id",
-            ));
+            return Err(TokenRefused::new("token sub is not a valid user id"));
         }
         Ok(Verified {
             principal: Principal {
@@ -132,7 +153,6 @@ impl JwtVerifier {
     /// Mint an HS256 token (operators, tests, the demo). Needs `JWT_SECRET`.
     pub fn mint(
         &self,
-        config: &Config,
         sub: &str,
         role: Role,
         name: Option<&str>,
@@ -150,8 +170,8 @@ impl JwtVerifier {
             exp: now + ttl_secs,
             iat: Some(now),
             nbf: None,
-            iss: config.jwt_issuer.clone(),
-            aud: config.jwt_audience.clone().map(serde_json::Value::String),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone().map(serde_json::Value::String),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, signer)
             .map_err(|e| e.to_string())
@@ -163,21 +183,21 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::config::Config;
 
     const SECRET: &str = "jwt-unit-test-secret-0123456789abcdef";
 
-    fn verifier(extra: &[(&'static str, &'static str)]) -> JwtVerifier {
-        let mut env: std::collections::HashMap<String, String> = [
-            ("JWT_SECRET", SECRET),
-            ("PLATFORM_API_KEY", "0123456789abcdef"),
-        ]
-        .iter()
-        .chain(extra)
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        env.retain(|_, v| !v.is_empty());
-        JwtVerifier::new(&Config::load(&env, false).unwrap()).unwrap()
+    /// `JWT_SECRET` alone: no issuer, no audience, the default 30 s of leeway.
+    fn settings() -> JwtSettings {
+        JwtSettings {
+            key: JwtKey::Secret(SECRET.as_bytes().to_vec()),
+            issuer: None,
+            audience: None,
+            leeway: Duration::from_secs(30),
+        }
+    }
+
+    fn verifier(settings: JwtSettings) -> JwtVerifier {
+        JwtVerifier::new(&settings).unwrap()
     }
 
     fn sign(claims: Value) -> String {
@@ -205,13 +225,16 @@ mod tests {
         c
     }
 
-    fn refused(v: &JwtVerifier, extra: Value) -> String {
+    fn refused(v: &JwtVerifier, extra: Value) -> &'static str {
         v.verify(&sign(claims(extra))).unwrap_err().message
     }
 
     #[test]
     fn a_configured_issuer_is_required() {
-        let v = verifier(&[("JWT_ISSUER", "platform")]);
+        let v = verifier(JwtSettings {
+            issuer: Some("platform".into()),
+            ..settings()
+        });
         refused(&v, json!({}));
         refused(&v, json!({ "iss": "someone-else" }));
         v.verify(&sign(claims(json!({ "iss": "platform" }))))
@@ -220,7 +243,10 @@ mod tests {
 
     #[test]
     fn a_configured_audience_is_required_and_may_be_an_array() {
-        let v = verifier(&[("JWT_AUDIENCE", "omw-chat")]);
+        let v = verifier(JwtSettings {
+            audience: Some("omw-chat".into()),
+            ..settings()
+        });
         refused(&v, json!({}));
         refused(&v, json!({ "aud": "billing" }));
         refused(&v, json!({ "aud": ["billing", "search"] }));
@@ -229,14 +255,14 @@ mod tests {
         v.verify(&sign(claims(json!({ "aud": ["billing", "omw-chat"] }))))
             .unwrap();
         // Without JWT_AUDIENCE an audience array is no reason to refuse.
-        verifier(&[])
+        verifier(settings())
             .verify(&sign(claims(json!({ "aud": ["a", "b"] }))))
             .unwrap();
     }
 
     #[test]
     fn nbf_in_the_future_is_refused_beyond_the_leeway() {
-        let v = verifier(&[("JWT_LEEWAY", "30s")]);
+        let v = verifier(settings());
         assert_eq!(
             refused(&v, json!({ "nbf": now() + 120 })),
             "token not yet valid"
@@ -250,13 +276,16 @@ mod tests {
 
     #[test]
     fn expiry_has_the_configured_leeway() {
-        let v = verifier(&[("JWT_LEEWAY", "30")]);
+        let v = verifier(settings());
         // Expired 10 s ago: inside 30 s of skew.
         v.verify(&sign(claims(json!({ "exp": now() - 10 }))))
             .unwrap();
         // 60 s ago: beyond it.
         assert_eq!(refused(&v, json!({ "exp": now() - 60 })), "token expired");
-        let strict = verifier(&[("JWT_LEEWAY", "0")]);
+        let strict = verifier(JwtSettings {
+            leeway: Duration::ZERO,
+            ..settings()
+        });
         assert_eq!(
             refused(&strict, json!({ "exp": now() - 5 })),
             "token expired"
@@ -265,20 +294,12 @@ mod tests {
 
     #[test]
     fn minted_tokens_carry_issuer_and_audience() {
-        let env: std::collections::HashMap<String, String> = [
-            ("JWT_SECRET", SECRET),
-            ("PLATFORM_API_KEY", "0123456789abcdef"),
-            ("JWT_ISSUER", "platform"),
-            ("JWT_AUDIENCE", "omw-chat"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let config = Config::load(&env, false).unwrap();
-        let v = JwtVerifier::new(&config).unwrap();
-        let t = v
-            .mint(&config, "u1", Role::Worker, Some("Bob"), 60)
-            .unwrap();
+        let v = verifier(JwtSettings {
+            issuer: Some("platform".into()),
+            audience: Some("omw-chat".into()),
+            ..settings()
+        });
+        let t = v.mint("u1", Role::Worker, Some("Bob"), 60).unwrap();
         assert_eq!(v.verify(&t).unwrap().principal.user_id, "u1");
     }
 }

@@ -94,7 +94,7 @@ async fn token(
     };
     let token = s
         .jwt
-        .mint(&s.config, id, body.role, Some(name), 12 * 3600)
+        .mint(id, body.role, Some(name), 12 * 3600)
         .map_err(|e| ServiceError::new(crate::service::error::ErrorCode::Unavailable, e))?;
     Ok(Json(
         json!({ "token": token, "user": { "id": id, "name": name, "role": body.role } }),

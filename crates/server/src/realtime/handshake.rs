@@ -85,10 +85,10 @@ pub async fn register(
                     .increment(1);
                 return Err(Refusal(ErrorCode::Unauthorized));
             };
-            let verified = rt.jwt.verify(&token).map_err(|e| {
+            let verified = rt.jwt.verify(&token).map_err(|_| {
                 metrics::counter!("omw_handshake_refused_total", "code" => "unauthorized")
                     .increment(1);
-                Refusal(e.code)
+                Refusal(ErrorCode::Unauthorized)
             })?;
             let peer = parts
                 .extensions

@@ -6,6 +6,8 @@ use omw_domain::DomainError;
 use omw_storage::StoreError;
 use serde::Serialize;
 
+use crate::auth::jwt::TokenRefused;
+
 /// The error codes of SPEC §4, shared by Socket.IO acks and REST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,6 +82,12 @@ impl ServiceError {
             message: "too many requests, slow down".into(),
             retry_after_ms: Some(retry_after_ms),
         }
+    }
+}
+
+impl From<TokenRefused> for ServiceError {
+    fn from(e: TokenRefused) -> Self {
+        ServiceError::unauthorized(e.message)
     }
 }
 

@@ -89,10 +89,7 @@ impl TestServer {
 
     pub fn token(&self, sub: &str, role: Role) -> String {
         let r = self.running.as_ref().unwrap();
-        r.state
-            .jwt
-            .mint(&r.state.config, sub, role, Some(sub), 3600)
-            .unwrap()
+        r.state.jwt.mint(sub, role, Some(sub), 3600).unwrap()
     }
 
     /// Send a request with an optional Bearer token and JSON body; returns status and JSON.
