@@ -53,11 +53,7 @@ const CRATES: &[(&str, &str, &str, &[Layer])] = &[
 
 /// Violations known and left in place for now, by the first line of their report, each with
 /// its reason. A known violation that is gone fails the test too: take it off the list.
-const KNOWN: &[(&str, &str)] = &[(
-    "omw-chat: cycle between the modules of `http`: http::attachments -> http::upload_form -> http::attachments",
-    "http/ is being reworked (OpenAPI/TS generation); the fix belongs there: move \
-     MULTIPART_OVERHEAD, SharedBody and multipart_error from attachments.rs to upload_form.rs",
-)];
+const KNOWN: &[(&str, &str)] = &[];
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

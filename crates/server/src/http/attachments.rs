@@ -1,31 +1,22 @@
 //! Uploads (multipart, streamed under a byte limit) and private downloads.
 
-use std::{
-    pin::Pin,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, AtomicU64, Ordering},
-    },
-    task::{Context, Poll},
-    time::Duration,
-};
-
 use axum::{
     Json, Router,
-    body::{Body, BodyDataStream, Bytes},
+    body::Body,
     extract::{DefaultBodyLimit, FromRequestParts, Path, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use futures::Stream;
 use object_store::GetRange;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
 use super::{
     AuthUser,
-    upload_form::{TempFileSink, open_form, read_form},
+    upload_form::{
+        MULTIPART_OVERHEAD, SharedBody, TempFileSink, multipart_error, open_form, read_form,
+    },
 };
 use crate::{
     http::state::AppState,
@@ -33,15 +24,12 @@ use crate::{
     service::uploads::{self as attachments, Received},
 };
 
-/// Room for the multipart framing around the file itself.
-pub(super) const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 /// A refused upload's body is read and thrown away up to this many times the largest body
 /// accepted, for at most `DRAIN_TIME` and while it keeps coming (`DRAIN_IDLE`): a client
 /// (a browser's fetch) still sending when the connection closes sees a reset, not our answer.
-/// Past that the answer goes out with `Connection: close`.
+/// Past that the answer goes out with `Connection: close` (`upload_form::DRAIN_TIME`,
+/// `DRAIN_IDLE`).
 const DRAIN_FACTOR: u64 = 4;
-const DRAIN_TIME: Duration = Duration::from_secs(30);
-const DRAIN_IDLE: Duration = Duration::from_secs(5);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -53,92 +41,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/attachments/{id}", get(download::<FILE>))
         .route("/attachments/{id}/thumb", get(download::<THUMB>))
-}
-
-pub(super) fn multipart_error(
-    e: axum::extract::multipart::MultipartError,
-    body: &SharedBody,
-) -> ServiceError {
-    if body.over_limit() || e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ServiceError::new(ErrorCode::PayloadTooLarge, "upload too large")
-    } else {
-        ServiceError::invalid(format!("multipart body: {}", e.body_text()))
-    }
-}
-
-/// The request body, shared between the multipart parser and the drain that follows a refusal;
-/// counts what was read and fails past `limit` bytes (the parser's view only).
-#[derive(Clone)]
-pub(super) struct SharedBody {
-    inner: Arc<Mutex<BodyDataStream>>,
-    read: Arc<AtomicU64>,
-    over: Arc<AtomicBool>,
-    limit: u64,
-}
-
-impl SharedBody {
-    pub(super) fn new(body: Body, limit: u64) -> Self {
-        SharedBody {
-            inner: Arc::new(Mutex::new(body.into_data_stream())),
-            read: Arc::default(),
-            over: Arc::default(),
-            limit,
-        }
-    }
-
-    fn over_limit(&self) -> bool {
-        self.over.load(Ordering::Relaxed)
-    }
-
-    fn poll_inner(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, axum::Error>>> {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let polled = Pin::new(&mut *inner).poll_next(cx);
-        if let Poll::Ready(Some(Ok(chunk))) = &polled {
-            self.read.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        }
-        polled
-    }
-
-    /// Read and discard the rest of the body, within the drain bounds. True if it was read to
-    /// its end (the connection can stay open).
-    async fn drain(&self, max: u64) -> bool {
-        let drain = async {
-            loop {
-                if self.read.load(Ordering::Relaxed) > max {
-                    return false;
-                }
-                match tokio::time::timeout(
-                    DRAIN_IDLE,
-                    futures::future::poll_fn(|cx| self.poll_inner(cx)),
-                )
-                .await
-                {
-                    Ok(Some(Ok(_))) => {}
-                    Ok(None) => return true,
-                    Ok(Some(Err(_))) | Err(_) => return false,
-                }
-            }
-        };
-        tokio::time::timeout(DRAIN_TIME, drain)
-            .await
-            .unwrap_or(false)
-    }
-}
-
-impl Stream for SharedBody {
-    type Item = Result<Bytes, axum::Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.over_limit() {
-            return Poll::Ready(Some(Err(axum::Error::new("upload too large"))));
-        }
-        let polled = self.poll_inner(cx);
-        if self.read.load(Ordering::Relaxed) > self.limit {
-            self.over.store(true, Ordering::Relaxed);
-            return Poll::Ready(Some(Err(axum::Error::new("upload too large"))));
-        }
-        polled
-    }
 }
 
 /// Every refusal, early (401, 403, 413 from the declared length, 409) or late, is answered only

@@ -1,17 +1,120 @@
 //! The upload route's multipart form: which fields it reads and how, written once for the
-//! route (into a temporary file) and for the fuzz targets (into nothing).
+//! route (into a temporary file) and for the fuzz targets (into nothing), and the route's body
+//! as it is read: counted against its limit, and drained after a refusal.
 
-use axum::{
-    body::{Body, Bytes},
-    extract::{FromRequest, Multipart, Request, multipart::MultipartError},
-    http::{HeaderValue, header, request::Parts},
+use std::{
+    pin::Pin,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    task::{Context, Poll},
+    time::Duration,
 };
 
-use super::attachments::{MULTIPART_OVERHEAD, SharedBody, multipart_error};
+use axum::{
+    body::{Body, BodyDataStream, Bytes},
+    extract::{FromRequest, Multipart, Request, multipart::MultipartError},
+    http::{HeaderValue, StatusCode, header, request::Parts},
+};
+use futures::Stream;
+
 use crate::service::{
     ErrorCode, ServiceError,
     uploads::{self as attachments},
 };
+
+/// Room for the multipart framing around the file itself.
+pub(super) const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+/// How long, and how idle at most, a refused upload's body is read and thrown away.
+pub(super) const DRAIN_TIME: Duration = Duration::from_secs(30);
+pub(super) const DRAIN_IDLE: Duration = Duration::from_secs(5);
+
+pub(super) fn multipart_error(
+    e: axum::extract::multipart::MultipartError,
+    body: &SharedBody,
+) -> ServiceError {
+    if body.over_limit() || e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ServiceError::new(ErrorCode::PayloadTooLarge, "upload too large")
+    } else {
+        ServiceError::invalid(format!("multipart body: {}", e.body_text()))
+    }
+}
+
+/// The request body, shared between the multipart parser and the drain that follows a refusal;
+/// counts what was read and fails past `limit` bytes (the parser's view only).
+#[derive(Clone)]
+pub(super) struct SharedBody {
+    inner: Arc<Mutex<BodyDataStream>>,
+    read: Arc<AtomicU64>,
+    over: Arc<AtomicBool>,
+    limit: u64,
+}
+
+impl SharedBody {
+    pub(super) fn new(body: Body, limit: u64) -> Self {
+        SharedBody {
+            inner: Arc::new(Mutex::new(body.into_data_stream())),
+            read: Arc::default(),
+            over: Arc::default(),
+            limit,
+        }
+    }
+
+    fn over_limit(&self) -> bool {
+        self.over.load(Ordering::Relaxed)
+    }
+
+    fn poll_inner(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, axum::Error>>> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let polled = Pin::new(&mut *inner).poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &polled {
+            self.read.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    /// Read and discard the rest of the body, within the drain bounds. True if it was read to
+    /// its end (the connection can stay open).
+    pub(super) async fn drain(&self, max: u64) -> bool {
+        let drain = async {
+            loop {
+                if self.read.load(Ordering::Relaxed) > max {
+                    return false;
+                }
+                match tokio::time::timeout(
+                    DRAIN_IDLE,
+                    futures::future::poll_fn(|cx| self.poll_inner(cx)),
+                )
+                .await
+                {
+                    Ok(Some(Ok(_))) => {}
+                    Ok(None) => return true,
+                    Ok(Some(Err(_))) | Err(_) => return false,
+                }
+            }
+        };
+        tokio::time::timeout(DRAIN_TIME, drain)
+            .await
+            .unwrap_or(false)
+    }
+}
+
+impl Stream for SharedBody {
+    type Item = Result<Bytes, axum::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.over_limit() {
+            return Poll::Ready(Some(Err(axum::Error::new("upload too large"))));
+        }
+        let polled = self.poll_inner(cx);
+        if self.read.load(Ordering::Relaxed) > self.limit {
+            self.over.store(true, Ordering::Relaxed);
+            return Poll::Ready(Some(Err(axum::Error::new("upload too large"))));
+        }
+        polled
+    }
+}
 
 /// The upload body as a multipart form (the request's headers and extensions, the shared
 /// body).
