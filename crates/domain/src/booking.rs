@@ -1,6 +1,8 @@
 //! Bookings are owned by the platform and mirrored here; their status drives the chat.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::{
     error::DomainError,
@@ -13,7 +15,7 @@ pub const MAX_ID_CHARS: usize = 191;
 pub const MAX_NAME_CHARS: usize = 200;
 
 /// Why a chat closed: the booking reached a final status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
     Completed,
@@ -37,7 +39,7 @@ impl CloseReason {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
     Requested,
@@ -100,14 +102,15 @@ impl BookingStatus {
 }
 
 /// A customer or a worker as the platform names them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 pub struct Party {
     pub id: String,
     #[serde(default)]
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A booking as the platform last said it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct Booking {
     pub id: String,
     pub customer: Party,

@@ -1,6 +1,8 @@
 //! A chat: one per booking, active while the service is, then closed and deleted.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::{
     booking::{BookingStatus, CloseReason, Party},
@@ -8,7 +10,7 @@ use crate::{
     time::{Millis, serde_rfc3339},
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ChatStatus {
     Active,
@@ -32,7 +34,8 @@ impl ChatStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A booking's chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct Chat {
     pub id: String,
     pub booking_id: String,
@@ -43,8 +46,12 @@ pub struct Chat {
     /// The seq of the newest message (0 when empty).
     pub last_seq: i64,
     #[serde(with = "serde_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    #[ts(type = "string")]
     pub created_at: Millis,
     #[serde(with = "serde_rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[ts(type = "string | null")]
     pub closed_at: Option<Millis>,
     pub close_reason: Option<CloseReason>,
 }

@@ -1,6 +1,8 @@
 //! Messages and the rules a client's message must satisfy.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::{
     access::Role,
@@ -14,7 +16,7 @@ pub const MAX_BODY_CHARS: usize = 4000;
 /// Longest idempotency key a client may send.
 pub const MAX_CLIENT_ID_CHARS: usize = 128;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
     Text,
@@ -55,7 +57,7 @@ impl MessageKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SenderRole {
     Customer,
@@ -91,7 +93,8 @@ impl From<Role> for SenderRole {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Who wrote a message: a participant, or the service itself (`system`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct Sender {
     pub id: String,
     pub role: SenderRole,
@@ -112,7 +115,7 @@ impl Sender {
 
 /// A stored file as a message shows it. `url`/`thumb_url` are API paths that need the
 /// participant's Bearer token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct Attachment {
     pub id: String,
     pub name: String,
@@ -120,12 +123,16 @@ pub struct Attachment {
     pub size: i64,
     pub url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub thumb_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub width: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub height: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub duration_ms: Option<i64>,
 }
 
@@ -153,7 +160,8 @@ impl MessageKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A stored message as every client sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, TS)]
 pub struct Message {
     pub id: String,
     pub chat_id: String,
@@ -164,9 +172,12 @@ pub struct Message {
     pub attachment: Option<Attachment>,
     pub client_id: Option<String>,
     #[serde(with = "serde_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    #[ts(type = "string")]
     pub created_at: Millis,
     /// What a system message says, beside its English `body`; absent on other messages.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub system: Option<SystemNotice>,
 }
 

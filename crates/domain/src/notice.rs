@@ -6,9 +6,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// The kinds of system message, named as clients see them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SystemCode {
     /// The booking was accepted and the chat opened. Params: `worker_name?`.
@@ -48,7 +50,7 @@ impl SystemCode {
 }
 
 /// A system message's meaning: `{ "code": …, "params": { … } }` on the wire and in storage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 pub struct SystemNotice {
     pub code: SystemCode,
     /// Always an object on the wire, possibly empty, so clients need not check for it.

@@ -121,8 +121,8 @@ pub fn event_payload(data: &[u8]) {
         .decode_value(&mut value, true)
         .map_err(|e| e.to_string());
     // Every event's payload decoded as the server decodes it.
-    let accepted = crate::wire::event::NAMES
-        .map(|name| crate::wire::ClientEvent::parse(name, data.clone()).is_ok());
+    let accepted = crate::realtime::events::NAMES
+        .map(|name| crate::realtime::events::ClientEvent::parse(name, data.clone()).is_ok());
     let object = matches!(data, Ok(serde_json::Value::Object(_)));
     assert!(
         object || !accepted.contains(&true),

@@ -9,11 +9,11 @@ use axum::{
     routing::{get, post},
 };
 use object_store::GetRange;
-use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
 use super::{
     AuthUser,
+    error::{Refused, WriteRefused},
     upload_form::{
         MULTIPART_OVERHEAD, SharedBody, TempFileSink, multipart_error, open_form, read_form,
     },
@@ -22,6 +22,10 @@ use crate::{
     http::state::AppState,
     service::error::{ErrorCode, ServiceError},
     service::uploads::{self as attachments, Received},
+    wire::{
+        reply::{AttachmentReply, ErrorReply},
+        request::UploadForm,
+    },
 };
 
 /// A refused upload's body is read and thrown away up to this many times the largest body
@@ -45,7 +49,20 @@ pub fn routes() -> Router<AppState> {
 
 /// Every refusal, early (401, 403, 413 from the declared length, 409) or late, is answered only
 /// after the body has been read (within bounds), so that the client receives it.
-async fn upload(State(s): State<AppState>, req: Request) -> Response {
+#[utoipa::path(post, path = "/api/v1/chats/{chat_id}/attachments", tag = "attachments",
+    summary = "Upload a file (typed by its content)",
+    security(("bearerJwt" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored", body = AttachmentReply),
+        Refused,
+        WriteRefused,
+        (status = 413, description = "payload_too_large: over MAX_UPLOAD_BYTES, the unsent-upload quotas (UPLOAD_QUOTA_USER_BYTES, UPLOAD_QUOTA_CHAT_BYTES) or MAX_GIF_PIXELS", body = ErrorReply),
+        (status = 415, description = "unsupported_media_type", body = ErrorReply),
+    ),
+)]
+pub(super) async fn upload(State(s): State<AppState>, req: Request) -> Response {
     let max = s.config.max_upload_bytes;
     let body_limit = max + MULTIPART_OVERHEAD;
     let (mut parts, body) = req.into_parts();
@@ -81,7 +98,7 @@ async fn accept(
     parts: &mut axum::http::request::Parts,
     body: SharedBody,
     declared: Option<u64>,
-) -> Result<serde_json::Value, ServiceError> {
+) -> Result<AttachmentReply, ServiceError> {
     let max = s.config.max_upload_bytes;
     let AuthUser(who) = AuthUser::from_request_parts(parts, s).await?;
     let Path(chat_id) = Path::<String>::from_request_parts(parts, s)
@@ -116,13 +133,42 @@ async fn accept(
         duration_hint_ms,
     };
     let attachment = s.chats.store_upload(&who, &chat_id, received).await?;
-    Ok(json!({ "attachment": attachment }))
+    Ok(AttachmentReply { attachment })
 }
 
 /// `download::<THUMB>` serves an attachment's JPEG thumbnail, `download::<FILE>` the file: the
 /// two routes differ in nothing else.
 const FILE: bool = false;
 const THUMB: bool = true;
+
+/// Download a file (participants only; `Range` supported). The OpenAPI operation of
+/// `download::<FILE>`: one generic handler serves both routes, so each route's documentation
+/// sits on a marker of its own.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "attachments",
+    security(("bearerJwt" = [])),
+    params(("id" = String, Path, description = "The attachment")),
+    responses(
+        (status = 200, description = "The file"),
+        (status = 206, description = "A byte range"),
+        (status = 401, description = "unauthorized", body = ErrorReply),
+        (status = 404, description = "not_found", body = ErrorReply),
+    ),
+)]
+#[allow(dead_code, reason = "a marker for the OpenAPI derive, never called")]
+pub(super) fn file_route() {}
+
+/// An image's JPEG thumbnail (`download::<THUMB>`).
+#[utoipa::path(get, path = "/api/v1/attachments/{id}/thumb", tag = "attachments",
+    security(("bearerJwt" = [])),
+    params(("id" = String, Path, description = "The attachment")),
+    responses(
+        (status = 200, description = "The thumbnail", content_type = "image/jpeg"),
+        (status = 401, description = "unauthorized", body = ErrorReply),
+        (status = 404, description = "not_found", body = ErrorReply),
+    ),
+)]
+#[allow(dead_code, reason = "a marker for the OpenAPI derive, never called")]
+pub(super) fn thumb_route() {}
 
 async fn download<const THUMBNAIL: bool>(
     State(s): State<AppState>,

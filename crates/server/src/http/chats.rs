@@ -7,12 +7,16 @@ use axum::{
     routing::{get, post},
 };
 
-use super::{AuthUser, JsonBody, extract::QueryParams};
+use super::{
+    AuthUser, JsonBody,
+    error::{Refused, WriteRefused},
+    extract::QueryParams,
+};
 use crate::{
     http::state::AppState,
     service::ServiceError,
     wire::{
-        reply::{ChatReply, Chats, MessageReply, Messages, ReadMark},
+        reply::{ChatReply, Chats, ErrorReply, MessageReply, Messages, ReadMark},
         request::{MarkRead, PageRequest, SendMessage},
     },
 };
@@ -28,11 +32,28 @@ pub fn routes() -> Router<AppState> {
 
 type Res<T> = Result<Json<T>, ServiceError>;
 
-async fn list_chats(State(s): State<AppState>, AuthUser(who): AuthUser) -> Res<Chats> {
+/// The caller's chats, each with its newest message and unread count.
+#[utoipa::path(get, path = "/api/v1/chats", tag = "chats",
+    security(("bearerJwt" = [])),
+    responses(
+        (status = 200, description = "OK", body = Chats),
+        (status = 401, description = "unauthorized", body = ErrorReply),
+    ),
+)]
+pub(super) async fn list_chats(State(s): State<AppState>, AuthUser(who): AuthUser) -> Res<Chats> {
     Ok(Json(s.chats.list_chats(&who).await?.into()))
 }
 
-async fn get_chat(
+/// One chat of the caller's.
+#[utoipa::path(get, path = "/api/v1/chats/{chat_id}", tag = "chats",
+    security(("bearerJwt" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "OK", body = ChatReply),
+        Refused,
+    ),
+)]
+pub(super) async fn get_chat(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
     Path(chat_id): Path<String>,
@@ -41,7 +62,16 @@ async fn get_chat(
     Ok(Json(ChatReply { chat }))
 }
 
-async fn chat_by_booking(
+/// The chat of one of the caller's bookings.
+#[utoipa::path(get, path = "/api/v1/bookings/{booking_id}/chat", tag = "chats",
+    security(("bearerJwt" = [])),
+    params(("booking_id" = String, Path, description = "The platform's booking id")),
+    responses(
+        (status = 200, description = "OK", body = ChatReply),
+        Refused,
+    ),
+)]
+pub(super) async fn chat_by_booking(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
     Path(booking_id): Path<String>,
@@ -50,7 +80,17 @@ async fn chat_by_booking(
     Ok(Json(ChatReply { chat }))
 }
 
-async fn messages(
+/// History, oldest first.
+#[utoipa::path(get, path = "/api/v1/chats/{chat_id}/messages", tag = "chats",
+    security(("bearerJwt" = [])),
+    params(("chat_id" = String, Path, description = "The chat"), PageRequest),
+    responses(
+        (status = 200, description = "OK", body = Messages),
+        (status = 400, description = "invalid_payload", body = ErrorReply),
+        Refused,
+    ),
+)]
+pub(super) async fn messages(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
     Path(chat_id): Path<String>,
@@ -60,7 +100,19 @@ async fn messages(
     Ok(Json(page.into()))
 }
 
-async fn send(
+/// Send a message: idempotent on `client_id`, broadcast to the chat's sockets.
+#[utoipa::path(post, path = "/api/v1/chats/{chat_id}/messages", tag = "chats",
+    security(("bearerJwt" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = SendMessage,
+    responses(
+        (status = 201, description = "Stored", body = MessageReply),
+        Refused,
+        WriteRefused,
+        (status = 429, description = "rate_limited", body = ErrorReply),
+    ),
+)]
+pub(super) async fn send(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
     Path(chat_id): Path<String>,
@@ -75,7 +127,18 @@ async fn send(
     ))
 }
 
-async fn mark_read(
+/// Mark the chat read up to a seq.
+#[utoipa::path(post, path = "/api/v1/chats/{chat_id}/read", tag = "chats",
+    security(("bearerJwt" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = MarkRead,
+    responses(
+        (status = 200, description = "OK", body = ReadMark),
+        Refused,
+        WriteRefused,
+    ),
+)]
+pub(super) async fn mark_read(
     State(s): State<AppState>,
     AuthUser(who): AuthUser,
     Path(chat_id): Path<String>,

@@ -8,7 +8,10 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::service::{ErrorCode, ServiceError};
+use crate::{
+    service::{ErrorCode, ServiceError},
+    wire::reply::ErrorReply,
+};
 
 /// The HTTP status of each SPEC code.
 pub fn status(code: ErrorCode) -> StatusCode {
@@ -43,4 +46,29 @@ impl IntoResponse for ServiceError {
         }
         res
     }
+}
+
+/// The refusals of every call a participant makes into a chat, documented once for the
+/// OpenAPI document (`responses(…, Refused)` on a handler).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its documentation is used
+pub(super) enum Refused {
+    #[response(status = 401, description = "unauthorized")]
+    Unauthorized(ErrorReply),
+    #[response(status = 403, description = "forbidden")]
+    Forbidden(ErrorReply),
+    #[response(status = 404, description = "not_found")]
+    NotFound(ErrorReply),
+}
+
+/// What a write into a chat can answer besides [`Refused`].
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its documentation is used
+pub(super) enum WriteRefused {
+    #[response(status = 400, description = "invalid_payload")]
+    Invalid(ErrorReply),
+    #[response(status = 409, description = "chat_closed, or conflict")]
+    Closed(ErrorReply),
+    #[response(status = 503, description = "unavailable")]
+    Unavailable(ErrorReply),
 }

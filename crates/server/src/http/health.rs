@@ -1,9 +1,7 @@
 //! Liveness and readiness.
 
+use crate::{http::state::AppState, wire::reply::Health};
 use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
-use serde_json::json;
-
-use crate::http::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -12,29 +10,35 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The process is up.
-async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "The process is up", body = Health)))]
+pub(super) async fn healthz() -> Json<Health> {
+    Json(Health::up("ok", None))
 }
 
 /// The database answers (within the pool's acquire timeout), and the server is not shutting
 /// down: from SIGTERM on this is 503, so a load balancer stops sending work before the drain.
-async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, description = "Ready for work", body = Health),
+    (status = 503, description = "Draining, or the database does not answer", body = Health),
+))]
+pub(super) async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
     if s.draining.load(std::sync::atomic::Ordering::Acquire) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "draining", "error": "shutting down" })),
+            Json(Health::down("draining", "shutting down")),
         );
     }
     match s.chats.check_database().await {
         Ok(()) => (
             StatusCode::OK,
-            Json(json!({ "status": "ready", "database": s.chats.database() })),
+            Json(Health::up("ready", Some(s.chats.database()))),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "error": "database unreachable" })),
+                Json(Health::down("unavailable", "database unreachable")),
             )
         }
     }

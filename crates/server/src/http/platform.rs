@@ -11,7 +11,10 @@ use super::{JsonBody, extract::Platform};
 use crate::{
     http::state::AppState,
     service::ServiceError,
-    wire::{reply::BookingReply, request::BookingPut},
+    wire::{
+        reply::{BookingReply, ErrorReply},
+        request::BookingPut,
+    },
 };
 
 pub fn routes() -> Router<AppState> {
@@ -21,7 +24,21 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
-async fn put_booking(
+/// The booking as the platform has it now: opens the chat on acceptance, closes it on
+/// completion or cancellation.
+#[utoipa::path(put, path = "/api/v1/platform/bookings/{booking_id}", tag = "platform",
+    security(("platformKey" = [])),
+    params(("booking_id" = String, Path, description = "The platform's booking id")),
+    request_body = BookingPut,
+    responses(
+        (status = 200, description = "Applied", body = BookingReply),
+        (status = 400, description = "invalid_payload", body = ErrorReply),
+        (status = 401, description = "unauthorized", body = ErrorReply),
+        (status = 403, description = "forbidden", body = ErrorReply),
+        (status = 409, description = "conflict: a transition the booking cannot make", body = ErrorReply),
+    ),
+)]
+pub(super) async fn put_booking(
     _: Platform,
     State(s): State<AppState>,
     Path(booking_id): Path<String>,
@@ -42,7 +59,18 @@ async fn put_booking(
     }))
 }
 
-async fn get_booking(
+/// A booking and its chat, as this service knows them.
+#[utoipa::path(get, path = "/api/v1/platform/bookings/{booking_id}", tag = "platform",
+    security(("platformKey" = [])),
+    params(("booking_id" = String, Path, description = "The platform's booking id")),
+    responses(
+        (status = 200, description = "OK", body = BookingReply),
+        (status = 401, description = "unauthorized", body = ErrorReply),
+        (status = 403, description = "forbidden", body = ErrorReply),
+        (status = 404, description = "not_found", body = ErrorReply),
+    ),
+)]
+pub(super) async fn get_booking(
     _: Platform,
     State(s): State<AppState>,
     Path(booking_id): Path<String>,

@@ -17,13 +17,67 @@ use super::{
 use crate::{
     service::{ServiceError, limits::user_key},
     wire::{
-        ClientEvent,
+        broadcast::{ServerEvent, UserTyping},
         reply::{Done, Joined, MessageReply, Messages, ReadMark, TokenExpiry},
         request::{
             InChat, JoinChat, LeaveChat, MarkRead, PageRequest, RefreshToken, SendMessage, Typing,
+            from_json_object,
         },
     },
 };
+
+/// A client → server event, parsed from its name and payload.
+pub enum ClientEvent {
+    JoinChat(JoinChat),
+    LeaveChat(LeaveChat),
+    SendMessage(InChat<SendMessage>),
+    LoadMessages(InChat<PageRequest>),
+    Typing(Typing),
+    MarkRead(InChat<MarkRead>),
+    RefreshToken(RefreshToken),
+}
+
+/// The events a client may send, by name.
+pub const NAMES: [&str; 7] = [
+    "join_chat",
+    "leave_chat",
+    "send_message",
+    "load_messages",
+    "typing",
+    "mark_read",
+    "refresh_token",
+];
+
+impl ClientEvent {
+    /// The event's name as a metric label: one of [`NAMES`], or `unknown` (a client's
+    /// arbitrary names never become labels).
+    pub fn label(name: &str) -> &'static str {
+        NAMES
+            .iter()
+            .find(|n| **n == name)
+            .copied()
+            .unwrap_or("unknown")
+    }
+
+    /// The event named `name` with its payload; `invalid_payload` for an unknown name or a
+    /// payload of the wrong shape.
+    pub fn parse(name: &str, data: Result<Value, String>) -> Result<ClientEvent, ServiceError> {
+        let known = Self::label(name);
+        if known == "unknown" {
+            return Err(ServiceError::invalid(format!("unknown event: {name}")));
+        }
+        let value = data.map_err(|e| ServiceError::invalid(format!("payload: {e}")))?;
+        Ok(match known {
+            "join_chat" => ClientEvent::JoinChat(from_json_object(value)?),
+            "leave_chat" => ClientEvent::LeaveChat(from_json_object(value)?),
+            "send_message" => ClientEvent::SendMessage(from_json_object(value)?),
+            "load_messages" => ClientEvent::LoadMessages(from_json_object(value)?),
+            "typing" => ClientEvent::Typing(from_json_object(value)?),
+            "mark_read" => ClientEvent::MarkRead(from_json_object(value)?),
+            _ => ClientEvent::RefreshToken(from_json_object(value)?),
+        })
+    }
+}
 
 type Reply = Result<Value, ServiceError>;
 
@@ -255,8 +309,15 @@ async fn load_messages(
 }
 
 pub async fn emit_typing(s: &SocketRef, chat_id: &str, who: &Principal, is_typing: bool) {
-    let payload = json!({ "chat_id": chat_id, "user_id": who.user_id, "is_typing": is_typing });
-    let _ = s.to(chat_room(chat_id)).emit("user_typing", &payload).await;
+    let payload = UserTyping {
+        chat_id,
+        user_id: &who.user_id,
+        is_typing,
+    };
+    let _ = s
+        .to(chat_room(chat_id))
+        .emit(UserTyping::NAME, &payload)
+        .await;
 }
 
 async fn typing(rt: &Arc<Realtime>, s: &SocketRef, session: &Arc<Session>, p: Typing) -> Reply {
@@ -310,4 +371,41 @@ async fn refresh_token(
     reply(TokenExpiry {
         expires_at: omw_domain::time::rfc3339(v.expires_at_ms),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::wire::typescript::CLIENT_EVENTS;
+
+    #[test]
+    fn events_parse_by_name_and_refuse_other_shapes() {
+        let send = ClientEvent::parse(
+            "send_message",
+            Ok(json!({ "chat_id": "c1", "client_id": "x", "body": "hi" })),
+        );
+        assert!(
+            matches!(send, Ok(ClientEvent::SendMessage(m)) if m.chat_id == "c1" && m.rest.body.as_deref() == Some("hi"))
+        );
+        let page = ClientEvent::parse("load_messages", Ok(json!({ "chat_id": "c1", "limit": 5 })));
+        assert!(matches!(page, Ok(ClientEvent::LoadMessages(p)) if p.rest.limit == Some(5)));
+        for (name, data) in [
+            ("nope", json!({})),
+            ("mark_read", json!(["c1", 5])),
+            ("mark_read", json!({ "chat_id": "c1", "up_to_seq": "5" })),
+            ("typing", json!("c1")),
+        ] {
+            let e = ClientEvent::parse(name, Ok(data)).err().map(|e| e.code);
+            assert_eq!(e, Some(crate::service::ErrorCode::InvalidPayload), "{name}");
+        }
+        assert_eq!(ClientEvent::label("drop_tables"), "unknown");
+    }
+
+    #[test]
+    fn the_typescript_event_table_names_every_client_event_once() {
+        let names: Vec<&str> = CLIENT_EVENTS.iter().map(|e| e.0).collect();
+        assert_eq!(names, NAMES);
+    }
 }

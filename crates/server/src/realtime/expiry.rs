@@ -9,12 +9,14 @@ use std::{
 };
 
 use omw_domain::time::now_millis;
-use serde_json::json;
 use socketioxide::socket::Sid;
 use tokio::{sync::Notify, task::JoinHandle};
 
 use super::SocketRef;
-use crate::service::error::ServiceError;
+use crate::{
+    service::error::ServiceError,
+    wire::broadcast::{ServerEvent, TokenExpired},
+};
 
 /// The sockets still connected, by the time their token expires (ms since epoch).
 #[derive(Default)]
@@ -86,8 +88,8 @@ impl Expiry {
 }
 
 async fn expire(s: SocketRef) {
-    let err = ServiceError::unauthorized("token expired");
-    let _ = s.emit("token_expired", &json!({ "error": err }));
+    let error = ServiceError::unauthorized("token expired");
+    let _ = s.emit(TokenExpired::NAME, &TokenExpired { error });
     // Give the event a moment to leave before the close.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let _ = s.disconnect();

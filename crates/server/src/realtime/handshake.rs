@@ -6,8 +6,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use omw_domain::{Principal, time::now_millis, time::rfc3339};
-use serde_json::{Value, json};
+use omw_domain::{Principal, time::now_millis};
+use serde_json::Value;
 use socketioxide::{extract::TryData, handler::ConnectHandler, socket::Sid};
 
 use super::{
@@ -18,7 +18,12 @@ use super::{
     user_room,
 };
 use crate::cluster::Bus;
-use crate::{auth::platform::bearer, service::error::ErrorCode, service::limits::user_key};
+use crate::{
+    auth::platform::bearer,
+    service::error::ErrorCode,
+    service::limits::user_key,
+    wire::broadcast::{Presence, ServerEvent, UserStatus},
+};
 
 /// A refused handshake. Its text is the SPEC error code, which socket.io-client shows as
 /// `connect_error`'s `err.message`.
@@ -237,7 +242,7 @@ async fn disconnected(rt: Arc<Realtime>, s: SocketRef, session: Arc<Session>) {
 /// This node's first socket of `who`: tell their counterparts if no other node had one.
 async fn announce_online(rt: &Realtime, who: &Principal) {
     if rt.presence.came_online(who).await {
-        broadcast_status(rt, who, "online", now_millis()).await;
+        broadcast_status(rt, who, Presence::Online, now_millis()).await;
     }
 }
 
@@ -245,12 +250,12 @@ async fn announce_online(rt: &Realtime, who: &Principal) {
 /// one anywhere.
 async fn announce_offline(rt: &Realtime, who: &Principal, now: i64) {
     if let Some(last_seen) = rt.presence.went_offline(who, now).await {
-        broadcast_status(rt, who, "offline", last_seen).await;
+        broadcast_status(rt, who, Presence::Offline, last_seen).await;
     }
 }
 
 /// Tell the users who share an active chat with `who` that their status changed.
-async fn broadcast_status(rt: &Realtime, who: &Principal, status: &str, last_seen: i64) {
+async fn broadcast_status(rt: &Realtime, who: &Principal, status: Presence, last_seen: i64) {
     let chats = match rt.chats.list_chats(who).await {
         Ok(c) => c,
         Err(e) => {
@@ -273,9 +278,8 @@ async fn broadcast_status(rt: &Realtime, who: &Principal, status: &str, last_see
     if rooms.is_empty() {
         return;
     }
-    let payload =
-        json!({ "user_id": who.user_id, "status": status, "last_seen": rfc3339(last_seen) });
+    let payload = UserStatus::new(&who.user_id, status, last_seen);
     if let Some(io) = root(&rt.io) {
-        let _ = io.to(rooms).emit("user_status_update", &payload).await;
+        let _ = io.to(rooms).emit(UserStatus::NAME, &payload).await;
     }
 }

@@ -3,8 +3,9 @@
 use super::{SocketIo, Typing, chat_room, root, user_room};
 use crate::service::Notifier;
 use async_trait::async_trait;
-use omw_domain::{Chat, CloseReason, Message, Role, time::rfc3339};
-use serde_json::json;
+use omw_domain::{Chat, CloseReason, Message, Role};
+
+use crate::wire::broadcast::{ChatAvailable, ChatClosed, MessagesRead, NewMessage, ServerEvent};
 
 pub struct SocketNotifier {
     pub io: SocketIo,
@@ -24,7 +25,7 @@ impl Notifier for SocketNotifier {
         let Some(io) = root(&self.io) else { return };
         let _ = io
             .to(participant_rooms(chat))
-            .emit("chat_available", &json!({ "chat": chat }))
+            .emit(ChatAvailable::NAME, &ChatAvailable { chat })
             .await;
     }
 
@@ -33,7 +34,7 @@ impl Notifier for SocketNotifier {
             let Some(io) = root(&self.io) else { return };
             if let Err(e) = io
                 .to(chat_room(&chat.id))
-                .emit("new_message", &json!({ "message": message }))
+                .emit(NewMessage::NAME, &NewMessage { message })
                 .await
             {
                 tracing::debug!(error = %e, "new_message broadcast");
@@ -44,12 +45,15 @@ impl Notifier for SocketNotifier {
     async fn chat_closed(&self, chat: &Chat, reason: CloseReason) {
         let room = chat_room(&chat.id);
         let [a, b] = participant_rooms(chat);
-        let payload =
-            json!({ "chat_id": chat.id, "booking_id": chat.booking_id, "reason": reason });
+        let payload = ChatClosed {
+            chat_id: &chat.id,
+            booking_id: &chat.booking_id,
+            reason,
+        };
         let Some(io) = root(&self.io) else { return };
         let _ = io
             .to([room.clone(), a, b])
-            .emit("chat_closed", &payload)
+            .emit(ChatClosed::NAME, &payload)
             .await;
         if let Some(io) = root(&self.io) {
             let _ = io.to(room.clone()).leave(room).await;
@@ -58,11 +62,11 @@ impl Notifier for SocketNotifier {
     }
 
     async fn messages_read(&self, chat: &Chat, user_id: &str, up_to_seq: i64, read_at: i64) {
-        let payload = json!({ "chat_id": chat.id, "user_id": user_id, "up_to_seq": up_to_seq, "read_at": rfc3339(read_at) });
+        let payload = MessagesRead::new(&chat.id, user_id, up_to_seq, read_at);
         let Some(io) = root(&self.io) else { return };
         let _ = io
             .to(chat_room(&chat.id))
-            .emit("messages_read", &payload)
+            .emit(MessagesRead::NAME, &payload)
             .await;
     }
 }

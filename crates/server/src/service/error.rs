@@ -5,11 +5,13 @@
 use omw_domain::DomainError;
 use omw_storage::StoreError;
 use serde::Serialize;
+use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::auth::jwt::TokenRefused;
 
 /// The error codes of SPEC §4, shared by Socket.IO acks and REST.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Unauthorized,
@@ -44,12 +46,18 @@ impl ErrorCode {
 }
 
 /// `{ code, message, retry_after_ms? }` — the `error` object of acks and REST bodies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ToSchema, TS)]
 #[error("{code:?}: {message}")]
+#[schema(as = ApiError)]
+#[ts(rename = "ApiError")]
 pub struct ServiceError {
     pub code: ErrorCode,
+    /// English, for logs; a UI shows its own text for `code`.
     pub message: String,
+    /// With `rate_limited`: when to try again.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    #[ts(optional, type = "number")]
     pub retry_after_ms: Option<u64>,
 }
 

@@ -1,20 +1,27 @@
 //! What clients get back: REST response bodies, and the data of Socket.IO acks (beside
 //! `ok: true`).
 
-use omw_domain::{Booking, Chat, Message, Role, time::rfc3339};
+use omw_domain::{Attachment, Booking, Chat, Message, Role, time::rfc3339};
 use omw_storage::{ChatSummary, MessagePage, ReadState};
 use serde::Serialize;
+use ts_rs::TS;
+use utoipa::ToSchema;
+
+use crate::service::ServiceError;
 
 /// `{}`: the event was done; nothing else to say.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct Done {}
 
-#[derive(Serialize)]
+/// A stored message (`send_message`, `POST /chats/{id}/messages`).
+#[derive(Serialize, ToSchema, TS)]
 pub struct MessageReply {
     pub message: Message,
 }
 
-#[derive(Serialize)]
+/// A page of history, oldest first; `has_more` when older (or newer, with `after_seq`) messages
+/// remain.
+#[derive(Serialize, ToSchema, TS)]
 pub struct Messages {
     pub messages: Vec<Message>,
     pub has_more: bool,
@@ -29,13 +36,14 @@ impl From<MessagePage> for Messages {
     }
 }
 
-#[derive(Serialize)]
+/// One chat.
+#[derive(Serialize, ToSchema, TS)]
 pub struct ChatReply {
     pub chat: Chat,
 }
 
 /// A chat in the list: the chat's fields, its newest message and what the caller has not read.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct ChatListItem {
     #[serde(flatten)]
     pub chat: Chat,
@@ -43,7 +51,8 @@ pub struct ChatListItem {
     pub unread_count: i64,
 }
 
-#[derive(Serialize)]
+/// The caller's chats, newest activity first.
+#[derive(Serialize, ToSchema, TS)]
 pub struct Chats {
     pub chats: Vec<ChatListItem>,
 }
@@ -63,24 +72,27 @@ impl From<Vec<ChatSummary>> for Chats {
     }
 }
 
-#[derive(Serialize)]
+/// The caller's read mark after `mark_read` (it never moves back).
+#[derive(Serialize, ToSchema, TS)]
 pub struct ReadMark {
     pub last_read_seq: i64,
 }
 
 /// `refresh_token`: when the new token runs out.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct TokenExpiry {
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
 /// One side of a chat as `join_chat` shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct Participant {
     pub id: String,
     pub role: Role,
     pub name: String,
     pub online: bool,
+    #[schema(format = DateTime)]
     pub last_seen: Option<String>,
     pub last_read_seq: i64,
 }
@@ -89,7 +101,7 @@ pub struct Participant {
 pub type Status = (bool, Option<i64>);
 
 /// `join_chat`: the chat, its latest page of history, and both participants.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct Joined {
     pub chat: Chat,
     pub messages: Vec<Message>,
@@ -131,8 +143,53 @@ impl Joined {
 }
 
 /// The platform API's view of a booking and its chat.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema, TS)]
 pub struct BookingReply {
     pub booking: Booking,
     pub chat: Option<Chat>,
+}
+
+/// A stored upload, to be sent in a message by its id.
+#[derive(Serialize, ToSchema, TS)]
+pub struct AttachmentReply {
+    pub attachment: Attachment,
+}
+
+/// `{ error: {…} }`: every refused REST request; a refused Socket.IO event acks
+/// `{ ok: false, error: {…} }`.
+#[derive(Serialize, ToSchema, TS)]
+pub struct ErrorReply {
+    pub error: ServiceError,
+}
+
+/// `/healthz` and `/readyz`.
+#[derive(Serialize, ToSchema, TS)]
+#[ts(optional_fields)]
+pub struct Health {
+    /// `ok` (healthz); `ready`, `draining` or `unavailable` (readyz).
+    pub status: &'static str,
+    /// The database backend answering (`sqlite`, `mysql`, `postgres`), when ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+    /// Why the node is not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+}
+
+impl Health {
+    pub fn up(status: &'static str, database: Option<&'static str>) -> Self {
+        Health {
+            status,
+            database,
+            error: None,
+        }
+    }
+
+    pub fn down(status: &'static str, error: &'static str) -> Self {
+        Health {
+            status,
+            database: None,
+            error: Some(error),
+        }
+    }
 }

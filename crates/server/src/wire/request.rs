@@ -1,8 +1,10 @@
 //! What clients send: REST bodies and query strings, and Socket.IO event payloads.
 
-use omw_domain::{ClientMessage, Party};
+use omw_domain::{BookingStatus, ClientMessage, Party};
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::Value;
+use ts_rs::TS;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::service::{ServiceError, chats::PageQuery};
 
@@ -33,19 +35,29 @@ where
 
 /// A Socket.IO payload about one chat: its `chat_id` beside the fields of `T` (REST has the id
 /// in the path and sends `T` alone).
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 pub struct InChat<T> {
     pub chat_id: String,
     #[serde(flatten)]
     pub rest: T,
 }
 
-/// `send_message` / `POST /chats/{id}/messages`.
-#[derive(Deserialize)]
+/// `send_message` / `POST /chats/{id}/messages`. Absent fields are refused or defaulted by the
+/// message rules (SPEC §3), with a message naming the field.
+#[derive(Default, Deserialize, ToSchema, TS)]
+#[serde(default)]
+#[ts(optional_fields)]
 pub struct SendMessage {
+    /// The sender's idempotency key: required; a resend with the same key returns the stored
+    /// message.
+    #[schema(min_length = 1, max_length = 128)]
     pub client_id: Option<String>,
+    /// `text` (the default), `image`, `file` or `audio`.
     pub kind: Option<String>,
+    /// The text, or a caption for an attachment; at most 4000 characters.
+    #[schema(max_length = 4000)]
     pub body: Option<String>,
+    /// An upload's id (`POST /chats/{id}/attachments`) for image, file and audio messages.
     pub attachment_id: Option<String>,
 }
 
@@ -60,11 +72,20 @@ impl From<SendMessage> for ClientMessage {
     }
 }
 
-/// `load_messages` / `GET /chats/{id}/messages?…`: which page of history.
-#[derive(Deserialize)]
+/// `load_messages` / `GET /chats/{id}/messages?…`: which page of history, oldest first.
+#[derive(Default, Deserialize, IntoParams, TS)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+#[ts(optional_fields)]
 pub struct PageRequest {
+    /// Messages before this seq (older history); the newest page without it.
+    #[param(minimum = 1)]
     pub before_seq: Option<i64>,
+    /// Messages after this seq (catching up after a reconnect).
+    #[param(minimum = 0)]
     pub after_seq: Option<i64>,
+    /// Page size, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -79,43 +100,60 @@ impl From<PageRequest> for PageQuery {
 }
 
 /// `mark_read` / `POST /chats/{id}/read`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema, TS)]
 pub struct MarkRead {
     pub up_to_seq: i64,
 }
 
 /// `join_chat`: by chat or by booking.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize, ToSchema, TS)]
+#[serde(default)]
+#[ts(optional_fields)]
 pub struct JoinChat {
     pub chat_id: Option<String>,
     pub booking_id: Option<String>,
 }
 
 /// `leave_chat`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema, TS)]
 pub struct LeaveChat {
     pub chat_id: String,
 }
 
 /// `typing`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema, TS)]
 pub struct Typing {
     pub chat_id: String,
     pub is_typing: bool,
 }
 
 /// `refresh_token`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema, TS)]
 pub struct RefreshToken {
     pub token: String,
 }
 
+/// `POST /chats/{id}/attachments`: the multipart form, as documented (`http::upload_form`
+/// reads it as a stream).
+#[derive(ToSchema)]
+pub struct UploadForm {
+    /// The file; its type is read from its content, not from its name or header.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    /// A voice note's length as the recorder measured it, when the file does not say.
+    pub duration_ms: Option<i64>,
+}
+
 /// `PUT /platform/bookings/{id}`: the booking as the platform has it now.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema, TS)]
 pub struct BookingPut {
     #[serde(deserialize_with = "nested_object")]
     pub customer: Party,
+    /// Absent or null until a worker accepts.
     #[serde(default, deserialize_with = "nested_object")]
+    #[ts(optional = nullable)]
     pub worker: Option<Party>,
+    #[schema(value_type = BookingStatus)]
+    #[ts(as = "BookingStatus")]
     pub status: String,
 }

@@ -7,16 +7,21 @@ import type {
   Ack,
   ApiError,
   Chat,
+  ChatClosedEvent,
   ClientToServerEvents,
   EventPayload,
   ErrorCode,
   EventResult,
   JoinPayload,
   Message,
+  MessagesReadEvent,
   Participant,
   SendKind,
   ServerToClientEvents,
+  TokenExpiredEvent,
   User,
+  UserStatusEvent,
+  UserTypingEvent,
 } from './types';
 
 /** The part of a socket.io-client `Socket` the client uses (a fake one in tests). */
@@ -342,9 +347,9 @@ export class ChatClient {
     }
   };
 
-  private onTokenExpired = (): void => {
+  private onTokenExpired = (e: TokenExpiredEvent): void => {
     debug('token expired');
-    this.fire('token_expired');
+    this.fire('token_expired', e);
   };
 
   private scheduleRefresh(token: string): void {
@@ -743,17 +748,17 @@ export class ChatClient {
     this.updateChat(chatId, (c) => (Boolean(c.typing[userId]) === isTyping ? c : { ...c, typing: { ...c.typing, [userId]: isTyping } }));
   }
 
-  private onUserTyping = (e: { chat_id: string; user_id: string; is_typing: boolean }): void => {
+  private onUserTyping = (e: UserTypingEvent): void => {
     if (e.user_id === this.me.id) return;
     this.setTyping(e.chat_id, e.user_id, e.is_typing);
   };
 
-  private onMessagesRead = (e: { chat_id: string; user_id: string; up_to_seq: number }): void => {
+  private onMessagesRead = (e: MessagesReadEvent): void => {
     this.setReadSeq(e.chat_id, e.user_id, e.up_to_seq);
-    this.fire('messages_read', e as Parameters<ServerToClientEvents['messages_read']>[0]);
+    this.fire('messages_read', e);
   };
 
-  private onUserStatus = (e: { user_id: string; status: 'online' | 'offline'; last_seen: string | null }): void => {
+  private onUserStatus = (e: UserStatusEvent): void => {
     this.store.setState((s) => {
       let changed = false;
       const chats = { ...s.chats };
@@ -763,7 +768,7 @@ export class ChatClient {
         changed = true;
         chats[id] = {
           ...c,
-          participants: { ...c.participants, [e.user_id]: { ...p, online: e.status === 'online', last_seen: e.last_seen ?? p.last_seen } },
+          participants: { ...c.participants, [e.user_id]: { ...p, online: e.status === 'online', last_seen: e.last_seen } },
           typing: e.status === 'offline' ? { ...c.typing, [e.user_id]: false } : c.typing,
         };
       }
@@ -777,7 +782,7 @@ export class ChatClient {
     this.fire('chat_available', e);
   };
 
-  private onChatClosed = (e: { chat_id: string; booking_id: string; reason: string }): void => {
+  private onChatClosed = (e: ChatClosedEvent): void => {
     debug('chat_closed', e);
     this.wanted.delete(targetKey({ chat_id: e.chat_id }));
     this.updateChat(

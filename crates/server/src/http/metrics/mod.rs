@@ -48,12 +48,14 @@ pub fn install() -> Option<&'static PrometheusHandle> {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/metrics",
-        get(|| async {
-            let mut out = install().map(PrometheusHandle::render).unwrap_or_default();
-            process::render(&mut out);
-            out
-        }),
-    )
+    Router::new().route("/metrics", get(render))
+}
+
+/// Prometheus metrics (text exposition format; the catalogue is in docs/operations.md).
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
+pub(in crate::http) async fn render() -> String {
+    let mut out = install().map(PrometheusHandle::render).unwrap_or_default();
+    process::render(&mut out);
+    out
 }
