@@ -196,12 +196,24 @@ pub struct NewMessage {
     pub system: Option<SystemNotice>,
 }
 
-/// What a client asked to send, before validation.
-#[derive(Debug, Clone, Default)]
+/// What a client asked to send, before validation: `send_message` / `POST /chats/{id}/messages`
+/// on the wire. Absent fields are refused or defaulted by the message rules (SPEC §3), with a
+/// message naming the field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, TS)]
+#[serde(default)]
+#[schema(as = SendMessage)]
+#[ts(optional_fields, rename = "SendMessage")]
 pub struct ClientMessage {
+    /// The sender's idempotency key: required; a resend with the same key returns the stored
+    /// message.
+    #[schema(min_length = 1, max_length = 128)]
     pub client_id: Option<String>,
+    /// `text` (the default), `image`, `file` or `audio`.
     pub kind: Option<String>,
+    /// The text, or a caption for an attachment; at most 4000 characters.
+    #[schema(max_length = 4000)]
     pub body: Option<String>,
+    /// An upload's id (`POST /chats/{id}/attachments`) for image, file and audio messages.
     pub attachment_id: Option<String>,
 }
 

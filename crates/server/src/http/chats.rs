@@ -118,7 +118,7 @@ pub(super) async fn send(
     Path(chat_id): Path<String>,
     JsonBody(b): JsonBody<SendMessage>,
 ) -> Result<(StatusCode, Json<MessageReply>), ServiceError> {
-    let inserted = s.chats.send_message(&who, &chat_id, b.into()).await?;
+    let inserted = s.chats.send_message(&who, &chat_id, b).await?;
     Ok((
         StatusCode::CREATED,
         Json(MessageReply {

@@ -61,6 +61,16 @@ pub(super) enum Refused {
     NotFound(ErrorReply),
 }
 
+/// The refusals of every platform call: no key, or the wrong one.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its documentation is used
+pub(super) enum PlatformRefused {
+    #[response(status = 401, description = "unauthorized: no platform key")]
+    Unauthorized(ErrorReply),
+    #[response(status = 403, description = "forbidden: not the platform key")]
+    Forbidden(ErrorReply),
+}
+
 /// What a write into a chat can answer besides [`Refused`].
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)] // only its documentation is used

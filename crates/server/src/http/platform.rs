@@ -7,7 +7,7 @@ use axum::{
 };
 use omw_domain::{BookingStatus, BookingUpdate};
 
-use super::{JsonBody, extract::Platform};
+use super::{JsonBody, error::PlatformRefused, extract::Platform};
 use crate::{
     http::state::AppState,
     service::ServiceError,
@@ -33,8 +33,7 @@ pub fn routes() -> Router<AppState> {
     responses(
         (status = 200, description = "Applied", body = BookingReply),
         (status = 400, description = "invalid_payload", body = ErrorReply),
-        (status = 401, description = "unauthorized", body = ErrorReply),
-        (status = 403, description = "forbidden", body = ErrorReply),
+        PlatformRefused,
         (status = 409, description = "conflict: a transition the booking cannot make", body = ErrorReply),
     ),
 )]
@@ -65,8 +64,7 @@ pub(super) async fn put_booking(
     params(("booking_id" = String, Path, description = "The platform's booking id")),
     responses(
         (status = 200, description = "OK", body = BookingReply),
-        (status = 401, description = "unauthorized", body = ErrorReply),
-        (status = 403, description = "forbidden", body = ErrorReply),
+        PlatformRefused,
         (status = 404, description = "not_found", body = ErrorReply),
     ),
 )]

@@ -276,10 +276,7 @@ async fn send_message(
     turn: TurnGuard,
 ) -> Reply {
     let who = &session.principal;
-    let queued = rt
-        .chats
-        .queue_message(who, &p.chat_id, p.rest.into())
-        .await?;
+    let queued = rt.chats.queue_message(who, &p.chat_id, p.rest).await?;
     // Its place in the chat is taken: the socket's next event may start while this one
     // becomes durable, so a client's pipelined sends share a batch. The ack still waits.
     drop(turn);

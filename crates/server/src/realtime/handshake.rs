@@ -278,7 +278,11 @@ async fn broadcast_status(rt: &Realtime, who: &Principal, status: Presence, last
     if rooms.is_empty() {
         return;
     }
-    let payload = UserStatus::new(&who.user_id, status, last_seen);
+    let payload = UserStatus {
+        user_id: &who.user_id,
+        status,
+        last_seen,
+    };
     if let Some(io) = root(&rt.io) {
         let _ = io.to(rooms).emit(UserStatus::NAME, &payload).await;
     }

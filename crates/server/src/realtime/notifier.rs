@@ -62,7 +62,12 @@ impl Notifier for SocketNotifier {
     }
 
     async fn messages_read(&self, chat: &Chat, user_id: &str, up_to_seq: i64, read_at: i64) {
-        let payload = MessagesRead::new(&chat.id, user_id, up_to_seq, read_at);
+        let payload = MessagesRead {
+            chat_id: &chat.id,
+            user_id,
+            up_to_seq,
+            read_at,
+        };
         let Some(io) = root(&self.io) else { return };
         let _ = io
             .to(chat_room(&chat.id))

@@ -1,6 +1,9 @@
 //! What the server sends unasked (SPEC §4): the payload of each server → client Socket.IO event.
 
-use omw_domain::{Chat, CloseReason, Message, time::rfc3339};
+use omw_domain::{
+    Chat, CloseReason, Message,
+    time::{Millis, serde_rfc3339},
+};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -59,7 +62,9 @@ pub struct MessagesRead<'a> {
     pub user_id: &'a str,
     pub up_to_seq: i64,
     /// RFC 3339.
-    pub read_at: String,
+    #[serde(serialize_with = "serde_rfc3339::serialize")]
+    #[ts(type = "string")]
+    pub read_at: Millis,
 }
 
 /// Online or not, as `user_status_update` says it.
@@ -76,7 +81,9 @@ pub struct UserStatus<'a> {
     pub user_id: &'a str,
     pub status: Presence,
     /// RFC 3339: now when coming online, the last socket's end when going offline.
-    pub last_seen: String,
+    #[serde(serialize_with = "serde_rfc3339::serialize")]
+    #[ts(type = "string")]
+    pub last_seen: Millis,
 }
 
 /// `user_typing`: the counterpart started or stopped typing.
@@ -91,25 +98,4 @@ pub struct UserTyping<'a> {
 #[derive(Serialize, TS)]
 pub struct TokenExpired {
     pub error: ServiceError,
-}
-
-impl<'a> MessagesRead<'a> {
-    pub fn new(chat_id: &'a str, user_id: &'a str, up_to_seq: i64, read_at: i64) -> Self {
-        MessagesRead {
-            chat_id,
-            user_id,
-            up_to_seq,
-            read_at: rfc3339(read_at),
-        }
-    }
-}
-
-impl<'a> UserStatus<'a> {
-    pub fn new(user_id: &'a str, status: Presence, last_seen: i64) -> Self {
-        UserStatus {
-            user_id,
-            status,
-            last_seen: rfc3339(last_seen),
-        }
-    }
 }

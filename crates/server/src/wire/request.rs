@@ -1,6 +1,6 @@
 //! What clients send: REST bodies and query strings, and Socket.IO event payloads.
 
-use omw_domain::{BookingStatus, ClientMessage, Party};
+use omw_domain::{BookingStatus, Party};
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::Value;
 use ts_rs::TS;
@@ -42,35 +42,8 @@ pub struct InChat<T> {
     pub rest: T,
 }
 
-/// `send_message` / `POST /chats/{id}/messages`. Absent fields are refused or defaulted by the
-/// message rules (SPEC §3), with a message naming the field.
-#[derive(Default, Deserialize, ToSchema, TS)]
-#[serde(default)]
-#[ts(optional_fields)]
-pub struct SendMessage {
-    /// The sender's idempotency key: required; a resend with the same key returns the stored
-    /// message.
-    #[schema(min_length = 1, max_length = 128)]
-    pub client_id: Option<String>,
-    /// `text` (the default), `image`, `file` or `audio`.
-    pub kind: Option<String>,
-    /// The text, or a caption for an attachment; at most 4000 characters.
-    #[schema(max_length = 4000)]
-    pub body: Option<String>,
-    /// An upload's id (`POST /chats/{id}/attachments`) for image, file and audio messages.
-    pub attachment_id: Option<String>,
-}
-
-impl From<SendMessage> for ClientMessage {
-    fn from(m: SendMessage) -> Self {
-        ClientMessage {
-            client_id: m.client_id,
-            kind: m.kind,
-            body: m.body,
-            attachment_id: m.attachment_id,
-        }
-    }
-}
+/// `send_message` / `POST /chats/{id}/messages`: the domain's message as a client sends it.
+pub use omw_domain::ClientMessage as SendMessage;
 
 /// `load_messages` / `GET /chats/{id}/messages?…`: which page of history, oldest first.
 #[derive(Default, Deserialize, IntoParams, TS)]

@@ -168,8 +168,9 @@ export type LeaveChat = {
 };
 
 /**
- * `send_message` / `POST /chats/{id}/messages`. Absent fields are refused or defaulted by the
- * message rules (SPEC §3), with a message naming the field.
+ * What a client asked to send, before validation: `send_message` / `POST /chats/{id}/messages`
+ * on the wire. Absent fields are refused or defaulted by the message rules (SPEC §3), with a
+ * message naming the field.
  */
 export type SendMessage = {
   /**
