@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::{
     error::DomainError,
     notice::{SystemCode, SystemNotice},
+    time::{Millis, serde_rfc3339},
 };
 
 /// Longest id accepted for bookings and users (fits an indexed utf8mb4 VARCHAR).
@@ -116,14 +117,36 @@ pub struct Booking {
     pub customer: Party,
     pub worker: Option<Party>,
     pub status: BookingStatus,
+    /// The appointment (RFC 3339), when the platform gave one (SPEC §9.1).
+    #[serde(with = "serde_rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[ts(type = "string | null")]
+    pub starts_at: Option<Millis>,
+    /// Where the service takes place: ISO 3166-1 alpha-2, upper case (SPEC §9.1).
+    #[schema(min_length = 2, max_length = 2, pattern = "^[A-Z]{2}$")]
+    pub region: Option<String>,
 }
 
-/// What the platform says a booking is now (`PUT /platform/bookings/{id}`).
+/// What the platform says a booking is now (`PUT /platform/bookings/{id}`). `starts_at` and
+/// `region` left out keep what was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingUpdate {
     pub customer: Party,
     pub worker: Option<Party>,
     pub status: BookingStatus,
+    pub starts_at: Option<Millis>,
+    pub region: Option<String>,
+}
+
+/// A region as stored: two ASCII letters (ISO 3166-1 alpha-2), upper-cased.
+pub fn normalize_region(region: &str) -> Result<String, DomainError> {
+    let r = region.trim();
+    if r.len() != 2 || !r.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(DomainError::InvalidPayload(
+            "region must be an ISO 3166-1 alpha-2 code, such as DE".into(),
+        ));
+    }
+    Ok(r.to_ascii_uppercase())
 }
 
 /// The consequences of applying an update, decided before anything is written.
@@ -198,11 +221,14 @@ impl Transition {
             )));
         }
 
+        let region = update.region.as_deref().map(normalize_region).transpose()?;
         let next = Booking {
             id: booking_id.to_string(),
             customer: update.customer,
             worker: update.worker,
             status: update.status,
+            starts_at: update.starts_at,
+            region,
         };
 
         let Some(cur) = current else {
@@ -232,6 +258,12 @@ impl Transition {
             ));
         }
         let mut next = next;
+        if next.starts_at.is_none() {
+            next.starts_at = cur.starts_at;
+        }
+        if next.region.is_none() {
+            next.region = cur.region.clone();
+        }
         if cur.status != BookingStatus::Requested {
             // Once assigned, the worker stays; `worker: null` in a later update means "as before".
             match (&cur.worker, &next.worker) {
@@ -316,6 +348,8 @@ mod tests {
             customer: party("c1", "Alice"),
             worker,
             status,
+            starts_at: None,
+            region: None,
         }
     }
 
@@ -326,6 +360,42 @@ mod tests {
             customer: u.customer,
             worker: u.worker,
             status,
+            starts_at: None,
+            region: None,
+        }
+    }
+
+    #[test]
+    fn appointment_and_region_are_kept_until_the_platform_changes_them() {
+        let mut u = update(Accepted);
+        u.starts_at = Some(1_000);
+        u.region = Some(" de ".into());
+        let t = Transition::plan("b1", None, u).unwrap();
+        assert_eq!(
+            (t.booking.starts_at, t.booking.region.as_deref()),
+            (Some(1_000), Some("DE"))
+        );
+        // A later update without them keeps them; one with them changes them.
+        let later = Transition::plan("b1", Some(&t.booking), update(EnRoute)).unwrap();
+        assert_eq!(
+            (later.booking.starts_at, later.booking.region.as_deref()),
+            (Some(1_000), Some("DE"))
+        );
+        let mut moved = update(Accepted);
+        moved.starts_at = Some(2_000);
+        let moved = Transition::plan("b1", Some(&t.booking), moved).unwrap();
+        assert!(moved.changed && moved.system_messages.is_empty());
+        assert_eq!(moved.booking.starts_at, Some(2_000));
+        for bad in ["D", "DEU", "D1", "", "ÄÖ"] {
+            let mut u = update(Accepted);
+            u.region = Some(bad.into());
+            assert!(
+                matches!(
+                    Transition::plan("b1", None, u),
+                    Err(DomainError::InvalidPayload(_))
+                ),
+                "{bad:?}"
+            );
         }
     }
 

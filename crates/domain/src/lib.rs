@@ -7,13 +7,16 @@ pub mod access;
 pub mod booking;
 pub mod chat;
 pub mod error;
+pub mod ladder;
 pub mod message;
 pub mod notice;
 pub mod retention;
 pub mod time;
 
 pub use access::{Principal, Role};
-pub use booking::{Booking, BookingStatus, BookingUpdate, CloseReason, Party, Transition};
+pub use booking::{
+    Booking, BookingStatus, BookingUpdate, CloseReason, Party, Transition, normalize_region,
+};
 pub use chat::{Chat, ChatStatus};
 pub use error::DomainError;
 pub use message::{

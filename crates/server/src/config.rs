@@ -87,6 +87,95 @@ pub struct Config {
     pub log_format: LogFormat,
     /// HTTP timeouts, connection caps and the JWT clock leeway (see [`ServerLimits`]).
     pub server: ServerLimits,
+    /// The outbox's job runner (see [`JobSettings`]).
+    pub jobs: JobSettings,
+    /// Where signed webhooks go (`<NAME>_WEBHOOK_URL` / `_SECRET`), each at most once.
+    pub webhooks: Vec<WebhookTarget>,
+    /// `WEBHOOK_TIMEOUT`: how long one delivery attempt may take.
+    pub webhook_timeout: Duration,
+}
+
+/// How the job runner claims and retries the outbox's jobs.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// `JOBS_POLL`: how often each node looks for due jobs (it also wakes when it schedules one).
+    pub poll: Duration,
+    /// `JOBS_LEASE`: how long a claimed job stays this node's; a node that dies mid-job loses it
+    /// to another after this long.
+    pub lease: Duration,
+    /// Jobs claimed (and run concurrently) at once.
+    pub batch: u32,
+    /// `JOBS_MAX_ATTEMPTS`: tries before a failing job is dropped.
+    pub max_attempts: u32,
+    /// `JOBS_RETRY_BACKOFF`, `JOBS_RETRY_MAX`: wait after a failed try, doubled per further
+    /// failure up to the second.
+    pub retry_backoff: Duration,
+    pub retry_max: Duration,
+}
+
+impl JobSettings {
+    fn load(env: &dyn Env) -> Result<Self, ConfigError> {
+        let max_attempts = parse_num(env, "JOBS_MAX_ATTEMPTS", 20u32)?;
+        if max_attempts == 0 {
+            return Err(bad("JOBS_MAX_ATTEMPTS", "must be positive"));
+        }
+        Ok(JobSettings {
+            poll: positive_duration(env, "JOBS_POLL", Duration::from_secs(1))?,
+            lease: positive_duration(env, "JOBS_LEASE", Duration::from_secs(60))?,
+            batch: 32,
+            max_attempts,
+            retry_backoff: positive_duration(env, "JOBS_RETRY_BACKOFF", Duration::from_secs(10))?,
+            retry_max: positive_duration(env, "JOBS_RETRY_MAX", Duration::from_secs(3600))?,
+        })
+    }
+}
+
+/// One webhook receiver of the platform's: `<NAME>_WEBHOOK_URL` and the secret that signs what
+/// is sent there, `<NAME>_WEBHOOK_SECRET`.
+#[derive(Debug, Clone)]
+pub struct WebhookTarget {
+    /// `notify`, `booking` or `moderation`.
+    pub name: &'static str,
+    pub url: String,
+    pub secret: String,
+}
+
+/// The webhooks of SPEC §9, by name: `notify` (the notification ladder's e-mail/SMS step),
+/// `booking` (booking actions), `moderation` (reports).
+pub const WEBHOOKS: [(&str, &str, &str); 3] = [
+    ("notify", "NOTIFY_WEBHOOK_URL", "NOTIFY_WEBHOOK_SECRET"),
+    ("booking", "BOOKING_WEBHOOK_URL", "BOOKING_WEBHOOK_SECRET"),
+    (
+        "moderation",
+        "MODERATION_WEBHOOK_URL",
+        "MODERATION_WEBHOOK_SECRET",
+    ),
+];
+
+/// Shortest accepted webhook secret: 128 bits.
+pub const MIN_WEBHOOK_SECRET_BYTES: usize = 16;
+
+fn webhook_targets(env: &dyn Env) -> Result<Vec<WebhookTarget>, ConfigError> {
+    let mut out = Vec::new();
+    for (name, url_var, secret_var) in WEBHOOKS {
+        let (url, secret) = (env.get(url_var), env.get(secret_var));
+        let Some(url) = url else {
+            continue;
+        };
+        let url = url.trim().to_string();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(bad(url_var, format!("not an http(s) URL: {url:?}")));
+        }
+        let secret = secret.ok_or_else(|| bad(secret_var, format!("required with {url_var}")))?;
+        if secret.len() < MIN_WEBHOOK_SECRET_BYTES {
+            return Err(bad(
+                secret_var,
+                format!("at least {MIN_WEBHOOK_SECRET_BYTES} bytes"),
+            ));
+        }
+        out.push(WebhookTarget { name, url, secret });
+    }
+    Ok(out)
 }
 
 /// Pauses a test can set to hold one side of a race open. Not for production.
@@ -366,6 +455,14 @@ impl Config {
             events_window: duration(env, "RATE_LIMIT_EVENTS_WINDOW", Duration::from_secs(10))?,
         };
 
+        let jobs = JobSettings::load(env)?;
+        let webhook_timeout = positive_duration(env, "WEBHOOK_TIMEOUT", Duration::from_secs(10))?;
+        // A lease that can run out mid-delivery would let a second node send the same webhook
+        // while the first still waits for its answer.
+        if jobs.lease <= webhook_timeout {
+            return Err(bad("JOBS_LEASE", "must be longer than WEBHOOK_TIMEOUT"));
+        }
+
         let data_dir = PathBuf::from("./data");
         Ok(Config {
             host,
@@ -427,6 +524,9 @@ impl Config {
             web_dir: env.get("WEB_DIR").map(PathBuf::from),
             log_format: log_format(env)?,
             server: ServerLimits::load(env)?,
+            jobs,
+            webhooks: webhook_targets(env)?,
+            webhook_timeout,
         })
     }
 }
@@ -452,7 +552,7 @@ impl Config {
             JwtKey::PublicKeyPem(_) => (String::new(), or_unset(env.get("JWT_PUBLIC_KEY_FILE"))),
         };
         let s = &self.server;
-        vec![
+        let mut lines = vec![
             ("PORT", self.port.to_string()),
             ("HOST", self.host.to_string()),
             ("SOCKET_CORS_ORIGIN", self.cors_origins.join(",")),
@@ -521,6 +621,12 @@ impl Config {
             ("HANDSHAKE_CONCURRENCY", s.handshake_concurrency.to_string()),
             ("HANDSHAKE_WAIT", human(s.handshake_wait)),
             ("SHUTDOWN_GRACE", human(s.shutdown_grace)),
+            ("JOBS_POLL", human(self.jobs.poll)),
+            ("JOBS_LEASE", human(self.jobs.lease)),
+            ("JOBS_MAX_ATTEMPTS", self.jobs.max_attempts.to_string()),
+            ("JOBS_RETRY_BACKOFF", human(self.jobs.retry_backoff)),
+            ("JOBS_RETRY_MAX", human(self.jobs.retry_max)),
+            ("WEBHOOK_TIMEOUT", human(self.webhook_timeout)),
             (
                 "WEB_DIR",
                 self.web_dir
@@ -528,6 +634,13 @@ impl Config {
                     .map_or_else(String::new, |d| d.display().to_string()),
             ),
             ("LOG_FORMAT", self.log_format.as_str().to_string()),
+        ];
+        for (name, url_var, secret_var) in WEBHOOKS {
+            let target = self.webhooks.iter().find(|t| t.name == name);
+            lines.push((url_var, or_unset(target.map(|t| redact(&t.url)))));
+            lines.push((secret_var, or_unset(target.map(|_| REDACTED.to_string()))));
+        }
+        lines.extend([
             (
                 "RUST_LOG",
                 env.get("RUST_LOG")
@@ -545,7 +658,8 @@ impl Config {
                 "OMW_TEST_HANDSHAKE_DELAY_MS",
                 self.test_hooks.handshake_delay.as_millis().to_string(),
             ),
-        ]
+        ]);
+        lines
     }
 }
 
@@ -883,6 +997,64 @@ mod tests {
         assert_eq!(get("CHAT_RETENTION"), "0s");
         assert_eq!(get("MAX_SOCKETS_PER_IP"), "0");
         assert_eq!(lines.first().unwrap().0, "PORT");
+    }
+
+    #[test]
+    fn webhooks_need_a_url_and_a_long_enough_secret() {
+        let secret = "0123456789abcdef";
+        let c = Config::load(&[("X", "y")], true).unwrap();
+        assert!(c.webhooks.is_empty());
+        let env = [
+            (
+                "NOTIFY_WEBHOOK_URL",
+                "https://platform.example/hooks/notify",
+            ),
+            ("NOTIFY_WEBHOOK_SECRET", secret),
+        ];
+        let c = Config::load(&env, true).unwrap();
+        assert_eq!(c.webhooks.len(), 1);
+        assert_eq!(
+            (c.webhooks[0].name, c.webhooks[0].secret.as_str()),
+            ("notify", secret)
+        );
+        let lines = c.effective(&env);
+        assert!(!format!("{lines:?}").contains(secret));
+        for (env, var) in [
+            (
+                [("NOTIFY_WEBHOOK_URL", "https://p.example/h"), ("X", "")],
+                "NOTIFY_WEBHOOK_SECRET",
+            ),
+            (
+                [
+                    ("BOOKING_WEBHOOK_URL", "ftp://p.example/h"),
+                    ("BOOKING_WEBHOOK_SECRET", secret),
+                ],
+                "BOOKING_WEBHOOK_URL",
+            ),
+            (
+                [
+                    ("MODERATION_WEBHOOK_URL", "https://p.example/h"),
+                    ("MODERATION_WEBHOOK_SECRET", "short"),
+                ],
+                "MODERATION_WEBHOOK_SECRET",
+            ),
+        ] {
+            assert_eq!(Config::load(&env, true).unwrap_err().var, var);
+        }
+        for var in ["JOBS_POLL", "JOBS_LEASE", "JOBS_RETRY_BACKOFF"] {
+            assert_eq!(Config::load(&[(var, "0")], true).unwrap_err().var, var);
+        }
+        assert_eq!(
+            Config::load(&[("JOBS_MAX_ATTEMPTS", "0")], true)
+                .unwrap_err()
+                .var,
+            "JOBS_MAX_ATTEMPTS"
+        );
+        let short_lease = [("JOBS_LEASE", "10s"), ("WEBHOOK_TIMEOUT", "10s")];
+        assert_eq!(
+            Config::load(&short_lease, true).unwrap_err().var,
+            "JOBS_LEASE"
+        );
     }
 
     #[test]

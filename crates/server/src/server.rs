@@ -95,7 +95,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         notifier,
         &config,
         redis.clone(),
-    ));
+    )?);
     if let Some(task) = chats
         .follow_other_nodes()
         .await
@@ -136,6 +136,7 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
         .chat_retention
         .clamp(Duration::from_secs(1), Duration::from_secs(30));
     background.push(service::sweeper::spawn(chats.clone(), sweep_every));
+    background.push(service::jobs::spawn(chats.jobs().clone()));
     let limits_chats = chats.clone();
     background.push(tokio::spawn(async move {
         loop {

@@ -9,7 +9,7 @@ use common::{PLATFORM_KEY, TestServer, code};
 use omw_domain::Role;
 use omw_testkit::TestDb;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 async fn platform_api_needs_the_platform_key(db: Arc<TestDb>) {
     let s = TestServer::start(db).await;
@@ -206,6 +206,69 @@ async fn bad_updates_are_refused_with_a_code(db: Arc<TestDb>) {
     s.stop().await;
 }
 
+/// SPEC §9.1: `starts_at` and `region` are optional, echoed in `booking` (the time as UTC with
+/// milliseconds, the region upper-cased), kept by updates that leave them out, and refused with
+/// `invalid_payload` when malformed.
+async fn appointment_and_region_are_stored_and_echoed(db: Arc<TestDb>) {
+    let s = TestServer::start(db).await;
+    let path = "/api/v1/platform/bookings/b9";
+    let put = |extra: Value| {
+        let mut body = json!({
+            "customer": { "id": "c1", "name": "Alice" },
+            "worker": { "id": "w1", "name": "Bob" },
+            "status": "accepted",
+        });
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            body[k] = v;
+        }
+        s.call(Method::PUT, path, Some(PLATFORM_KEY), Some(body))
+    };
+    let (st, b) = put(json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        (&b["booking"]["starts_at"], &b["booking"]["region"]),
+        (&Value::Null, &Value::Null)
+    );
+    let (st, b) = put(json!({ "starts_at": "2026-12-24T18:30:00+01:00", "region": "de" })).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["booking"]["starts_at"], "2026-12-24T17:30:00.000Z");
+    assert_eq!(b["booking"]["region"], "DE");
+    let (_, b) = s.get_booking("b9").await;
+    assert_eq!(
+        (
+            b["booking"]["starts_at"].as_str(),
+            b["booking"]["region"].as_str()
+        ),
+        (Some("2026-12-24T17:30:00.000Z"), Some("DE"))
+    );
+    // An update without them keeps them.
+    let (st, b) = put(json!({ "status": "en_route" })).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(b["booking"]["region"], "DE");
+    assert_eq!(b["booking"]["starts_at"], "2026-12-24T17:30:00.000Z");
+    for bad in [
+        json!({ "starts_at": "tomorrow" }),
+        json!({ "starts_at": "2026-12-24 18:30" }),
+        json!({ "starts_at": 1766597400 }),
+        json!({ "region": "DEU" }),
+        json!({ "region": "1A" }),
+        json!({ "region": "" }),
+    ] {
+        let (st, b) = put(bad.clone()).await;
+        assert_eq!(
+            (st, code(&b)),
+            (StatusCode::BAD_REQUEST, "invalid_payload"),
+            "{bad}"
+        );
+    }
+    let (_, b) = s.get_booking("b9").await;
+    assert_eq!(
+        b["booking"]["region"], "DE",
+        "a refused update changed nothing"
+    );
+    s.stop().await;
+}
+
 async fn health_and_readiness(db: Arc<TestDb>) {
     let s = TestServer::start(db).await;
     let (st, b) = s.call(Method::GET, "/healthz", None, None).await;
@@ -228,6 +291,7 @@ async fn health_and_readiness(db: Arc<TestDb>) {
 }
 
 omw_testkit::each_backend!(
+    appointment_and_region_are_stored_and_echoed,
     platform_api_needs_the_platform_key,
     chat_opens_on_acceptance_and_is_gone_after_completion,
     system_messages_carry_code_and_params,

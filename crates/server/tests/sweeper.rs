@@ -3,42 +3,15 @@
 
 mod common;
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::sync::Arc;
 
-use common::{TestServer, code};
+use common::{TestServer, code, eventually};
 use omw_domain::Role;
 use omw_testkit::TestDb;
 use reqwest::{Method, StatusCode};
 
 /// The metrics are process-wide: one backend's server at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-async fn metric(s: &TestServer, name: &str) -> f64 {
-    let body = s.metrics().await;
-    body.lines()
-        .find(|l| {
-            l.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
-        })
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not within 20 s: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn a_failing_purge_does_not_block_the_others(db: Arc<TestDb>) {
     let _one_at_a_time = SERIAL.lock().await;
@@ -72,7 +45,7 @@ async fn a_failing_purge_does_not_block_the_others(db: Arc<TestDb>) {
     std::fs::remove_file(&blocked).unwrap();
     std::fs::create_dir_all(blocked.join("in-the-way")).unwrap();
 
-    let failures_before = metric(&s, "omw_purge_failures_total").await;
+    let failures_before = s.metric("omw_purge_failures_total").await;
     // Closed first, so it is first in the queue at every sweep.
     assert_eq!(s.put_booking("bad", "cancelled").await.0, StatusCode::OK);
     let mut good = Vec::new();
@@ -105,11 +78,11 @@ async fn a_failing_purge_does_not_block_the_others(db: Arc<TestDb>) {
     assert!(store.get_chat(&bad).await.unwrap().is_some());
     // Retried (with backoff), counted each time, and the wait is visible.
     eventually("failed attempts counted", || async {
-        metric(&s, "omw_purge_failures_total").await >= failures_before + 2.0
+        s.metric("omw_purge_failures_total").await >= failures_before + 2.0
     })
     .await;
     eventually("the overdue deletion shows", || async {
-        metric(&s, "omw_purge_overdue_seconds").await > 0.0
+        s.metric("omw_purge_overdue_seconds").await > 0.0
     })
     .await;
 
@@ -120,7 +93,7 @@ async fn a_failing_purge_does_not_block_the_others(db: Arc<TestDb>) {
     })
     .await;
     eventually("nothing overdue", || async {
-        metric(&s, "omw_purge_overdue_seconds").await == 0.0
+        s.metric("omw_purge_overdue_seconds").await == 0.0
     })
     .await;
     s.stop().await;

@@ -4,12 +4,14 @@
 mod backend;
 mod connect;
 mod error;
+mod outbox;
 mod sql;
 mod store;
 
 pub use backend::Backend;
 pub use connect::open;
 pub use error::StoreError;
+pub use outbox::{Job, NewJob, Outbox, Settle};
 pub use store::{
     Admission, AppliedBooking, AttachmentRecord, Backoff, ChatSummary, Inserted, MessagePage,
     NewAttachment, Page, ReadState, Store,

@@ -5,7 +5,7 @@ use omw_domain::{
     Booking, BookingUpdate, Chat, CloseReason, Message, NewMessage, Role, time::Millis,
 };
 
-use crate::{backend::Backend, error::StoreError};
+use crate::{backend::Backend, error::StoreError, outbox::Outbox};
 
 /// The outcome of applying a platform booking update.
 #[derive(Debug, Clone)]
@@ -110,8 +110,9 @@ pub struct AttachmentRecord {
     pub message_id: Option<String>,
 }
 
+/// Everything the service stores; the [`Outbox`] of jobs included.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Outbox + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Bring the schema up to date (also run at start).
@@ -217,7 +218,7 @@ pub trait Store: Send + Sync + 'static {
     /// Storage keys of every file (and thumbnail) of a chat.
     async fn chat_file_keys(&self, chat_id: &str) -> Result<Vec<String>, StoreError>;
 
-    /// Delete everything of a chat: messages, read state, attachment rows, the chat, and its
-    /// queue entry. Files are removed by the caller first (see `chat_file_keys`).
+    /// Delete everything of a chat: messages, read state, attachment rows, jobs, the chat, and
+    /// its queue entry. Files are removed by the caller first (see `chat_file_keys`).
     async fn purge_chat(&self, chat_id: &str) -> Result<(), StoreError>;
 }

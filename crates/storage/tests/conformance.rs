@@ -6,7 +6,7 @@ use omw_domain::{
     BookingStatus, BookingUpdate, ChatStatus, DomainError, Message, MessageKind, NewMessage, Party,
     Role, Sender, SenderRole, SystemCode, SystemNotice, time::now_millis,
 };
-use omw_storage::{Admission, NewAttachment, Page, Store, StoreError};
+use omw_storage::{Admission, NewAttachment, NewJob, Page, Settle, Store, StoreError};
 use omw_testkit::{Kind, TestDb};
 
 async fn store(db: &TestDb) -> Arc<dyn Store> {
@@ -27,6 +27,8 @@ fn update(status: BookingStatus) -> BookingUpdate {
         },
         worker,
         status,
+        starts_at: None,
+        region: None,
     }
 }
 
@@ -796,6 +798,162 @@ async fn concurrent_migrations(db: Arc<TestDb>) {
     store(&db).await.ping().await.unwrap();
 }
 
+fn job(kind: &str, run_at: i64) -> NewJob {
+    NewJob::new(kind, format!("{{\"n\":{run_at}}}"), run_at)
+}
+
+/// The outbox: due jobs only, earliest first; a lease keeps a job from a second claimer until
+/// it runs out; settling needs the live lease; a dedupe key allows one live job; spawned jobs
+/// are stored with the settle or not at all; a chat's jobs end with the chat.
+async fn outbox_claims_leases_and_settles(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let t0 = 1_000_000;
+    assert!(s.schedule_job(job("a", t0 + 20)).await.unwrap());
+    assert!(s.schedule_job(job("a", t0 + 10)).await.unwrap());
+    assert!(s.schedule_job(job("a", t0 + 500)).await.unwrap());
+    assert!(
+        s.claim_jobs(t0, 100, 10).await.unwrap().is_empty(),
+        "nothing is due yet"
+    );
+    let claimed = s.claim_jobs(t0 + 20, 100, 10).await.unwrap();
+    let runs: Vec<i64> = claimed.iter().map(|j| j.run_at).collect();
+    assert_eq!(runs, [t0 + 10, t0 + 20], "due jobs, earliest first");
+    assert!(
+        claimed
+            .iter()
+            .all(|j| j.attempts == 1 && j.lease_until == t0 + 120)
+    );
+    assert!(
+        s.claim_jobs(t0 + 50, 100, 10).await.unwrap().is_empty(),
+        "leased"
+    );
+
+    // The first lease runs out: another claimer takes the job over, and the first one's
+    // settle is refused.
+    let (first, second) = (&claimed[0], &claimed[1]);
+    let again = s.claim_jobs(t0 + 120, 100, 1).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].id.as_str(), again[0].attempts),
+        (first.id.as_str(), 2)
+    );
+    assert!(!s.settle_job(first, Settle::Done, vec![]).await.unwrap());
+    assert!(s.settle_job(&again[0], Settle::Done, vec![]).await.unwrap());
+
+    // A retry keeps the attempt count; a next step starts it again; spawned jobs come with it.
+    let spawned = job("b", t0 + 130);
+    let later = Settle::Later {
+        run_at: t0 + 300,
+        payload: "{\"step\":2}".into(),
+        retry: false,
+    };
+    assert!(
+        s.settle_job(second, later, vec![spawned.clone()])
+            .await
+            .unwrap()
+    );
+    let due = s.claim_jobs(t0 + 300, 100, 10).await.unwrap();
+    let b = due.iter().find(|j| j.kind == "b").expect("spawned job");
+    assert_eq!(
+        (b.id.as_str(), b.payload.as_str()),
+        (spawned.id.as_str(), spawned.payload.as_str())
+    );
+    let stepped = due
+        .iter()
+        .find(|j| j.id == second.id)
+        .expect("rescheduled job");
+    assert_eq!(
+        (stepped.attempts, stepped.payload.as_str()),
+        (1, "{\"step\":2}")
+    );
+    let retry = Settle::Later {
+        run_at: t0 + 400,
+        payload: b.payload.clone(),
+        retry: true,
+    };
+    assert!(s.settle_job(b, retry, vec![]).await.unwrap());
+    let b2 = s.claim_jobs(t0 + 400, 100, 10).await.unwrap();
+    assert_eq!(
+        b2.iter().find(|j| j.kind == "b").map(|j| j.attempts),
+        Some(2)
+    );
+    // A settle refused for a lost lease stores nothing it would have spawned.
+    let lost = s
+        .settle_job(first, Settle::Done, vec![job("c", t0)])
+        .await
+        .unwrap();
+    assert!(!lost);
+    assert_eq!(s.count_jobs("c").await.unwrap(), 0);
+    assert_eq!(s.count_jobs("a").await.unwrap(), 2);
+
+    // One live job per dedupe key.
+    let keyed = |chat: &str| NewJob {
+        dedupe_key: Some(format!("ladder:{chat}:c1")),
+        chat_id: Some(chat.into()),
+        ..job("ladder", t0)
+    };
+    let chat = accepted_chat(&*s, "b-jobs").await;
+    assert!(s.schedule_job(keyed(&chat)).await.unwrap());
+    assert!(
+        !s.schedule_job(keyed(&chat)).await.unwrap(),
+        "the key is taken"
+    );
+    assert_eq!(s.count_jobs("ladder").await.unwrap(), 1);
+    let l = s.claim_jobs(t0 + 1000, 100, 10).await.unwrap();
+    let l = l.iter().find(|j| j.kind == "ladder").expect("ladder job");
+    assert!(s.settle_job(l, Settle::Done, vec![]).await.unwrap());
+    assert!(
+        s.schedule_job(keyed(&chat)).await.unwrap(),
+        "free again once done"
+    );
+
+    // Closing the chat removes its jobs, and only those.
+    s.apply_booking(
+        "b-jobs",
+        update(BookingStatus::Cancelled),
+        now_millis(),
+        FAR,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.count_jobs("ladder").await.unwrap(), 0);
+    assert_eq!(s.count_jobs("a").await.unwrap(), 2);
+}
+
+/// Claimers racing for the same jobs get each job once.
+async fn outbox_claims_are_exclusive(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let t0 = 5_000_000;
+    for i in 0..60 {
+        s.schedule_job(job("race", t0 + i)).await.unwrap();
+    }
+    let claimers: Vec<_> = (0..6)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                loop {
+                    let batch = s.claim_jobs(t0 + 100, 60_000, 4).await.unwrap();
+                    if batch.is_empty() {
+                        return got;
+                    }
+                    got.extend(batch.into_iter().map(|j| j.id));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for c in claimers {
+        all.extend(c.await.unwrap());
+    }
+    let unique: HashSet<&String> = all.iter().collect();
+    assert_eq!(
+        (all.len(), unique.len()),
+        (60, 60),
+        "every job claimed exactly once"
+    );
+}
+
 omw_testkit::each_backend!(
     concurrent_migrations,
     upsert_is_idempotent,
@@ -811,4 +969,6 @@ omw_testkit::each_backend!(
     retention_survives_a_restart,
     uploads_are_admitted_only_into_open_chats_within_quota,
     unknown_chat_is_not_found,
+    outbox_claims_leases_and_settles,
+    outbox_claims_are_exclusive,
 );

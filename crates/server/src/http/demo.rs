@@ -32,6 +32,8 @@ fn update(status: BookingStatus) -> BookingUpdate {
         customer: party(CUSTOMER),
         worker: Some(party(WORKER)),
         status,
+        starts_at: None,
+        region: None,
     }
 }
 

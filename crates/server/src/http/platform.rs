@@ -46,10 +46,21 @@ pub(super) async fn put_booking(
     let status = BookingStatus::parse(&body.status).ok_or_else(|| {
         ServiceError::invalid("status must be one of requested, accepted, en_route, in_progress, completed, cancelled")
     })?;
+    let starts_at = body
+        .starts_at
+        .as_deref()
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t.trim())
+                .map(|t| t.timestamp_millis())
+                .map_err(|_| ServiceError::invalid("starts_at must be an RFC 3339 time"))
+        })
+        .transpose()?;
     let update = BookingUpdate {
         customer: body.customer,
         worker: body.worker,
         status,
+        starts_at,
+        region: body.region,
     };
     let applied = s.chats.apply_booking(&booking_id, update).await?;
     Ok(Json(BookingReply {

@@ -4,6 +4,7 @@
 
 pub mod chats;
 pub mod error;
+pub mod jobs;
 mod lifecycle;
 pub mod limits;
 pub mod notifier;
@@ -42,6 +43,8 @@ pub struct ChatService {
     uploads: crate::config::UploadLimits,
     /// Chats by id, for authorizing frequent events without a database round trip.
     cache: moka::sync::Cache<String, Chat>,
+    /// The outbox's runner: webhooks, notification ladders.
+    jobs: Arc<jobs::Jobs>,
 }
 
 impl ChatService {
@@ -51,13 +54,18 @@ impl ChatService {
         notifier: Arc<dyn Notifier>,
         config: &Config,
         shared: Option<Redis>,
-    ) -> Self {
+    ) -> anyhow::Result<Self> {
         // SQLite has one writer; server databases commit independent chats in parallel.
         let shards = match store.backend() {
             Backend::Sqlite => 1,
             _ => (config.db_max_connections / 2).clamp(1, 8) as usize,
         };
-        ChatService {
+        let mut jobs = jobs::Jobs::new(store.clone(), config.jobs.clone());
+        let webhooks = jobs::webhook::Webhooks::new(&config.webhooks, config.webhook_timeout)
+            .map_err(|e| anyhow::anyhow!("webhook client: {e}"))?;
+        jobs.handle(jobs::webhook::KIND, Arc::new(webhooks));
+        Ok(ChatService {
+            jobs: Arc::new(jobs),
             writer: writer::Writer::spawn(
                 store.clone(),
                 notifier.clone(),
@@ -86,7 +94,12 @@ impl ChatService {
                 .max_capacity(100_000)
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
-        }
+        })
+    }
+
+    /// The outbox's runner, to spawn its loop (`jobs::spawn`) and to schedule jobs.
+    pub fn jobs(&self) -> &Arc<jobs::Jobs> {
+        &self.jobs
     }
 
     /// Which database engine the store runs on.

@@ -129,4 +129,14 @@ pub struct BookingPut {
     #[schema(value_type = BookingStatus)]
     #[ts(as = "BookingStatus")]
     pub status: String,
+    /// The appointment, RFC 3339 (SPEC §9.1); absent keeps the stored one.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[ts(optional)]
+    pub starts_at: Option<String>,
+    /// ISO 3166-1 alpha-2 (SPEC §9.1); absent keeps the stored one.
+    #[serde(default)]
+    #[schema(min_length = 2, max_length = 2)]
+    #[ts(optional)]
+    pub region: Option<String>,
 }

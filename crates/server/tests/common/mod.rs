@@ -70,6 +70,19 @@ impl TestServer {
             .expect("metrics body")
     }
 
+    /// One sample of `/metrics` (the first series of `name`), 0 when absent.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let body = self.metrics().await;
+        body.lines()
+            .find(|l| {
+                l.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+
     /// The database as an operator sees it: a connection of the test's own beside the server's.
     pub async fn store(&self) -> Arc<dyn omw_storage::Store> {
         omw_storage::open(&self.db.url, 2)
@@ -242,5 +255,21 @@ impl TestServer {
     pub async fn download(&self, bearer: &str, path: &str) -> bytes::Bytes {
         let res = self.fetch(Some(bearer), path, None).await;
         res.bytes().await.expect("download body")
+    }
+}
+
+/// Wait until `check` holds (polling every 50 ms), failing after 20 s.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within 20 s: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -7,6 +7,8 @@ mod queries;
 mod rows;
 #[macro_use]
 mod store_impl;
+#[macro_use]
+mod outbox_impl;
 mod mysql;
 mod postgres;
 mod sqlite;

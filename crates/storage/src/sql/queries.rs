@@ -11,6 +11,9 @@ pub enum Dialect {
     Postgres,
 }
 
+const BOOKING_COLS: &str =
+    "id, customer_id, customer_name, worker_id, worker_name, status, starts_at, region";
+
 const CHAT_COLS: &str = "c.id, c.booking_id, c.status, b.status AS booking_status, \
      c.customer_id, b.customer_name, c.worker_id, b.worker_name, c.last_seq, c.created_at, \
      c.closed_at, c.close_reason";
@@ -19,6 +22,9 @@ const MSG_COLS: &str = "m.id, m.chat_id, m.seq, m.sender_id, m.sender_role, m.se
      m.kind, m.body, m.client_id, m.created_at, m.system_notice, a.id AS att_id, a.name AS att_name, \
      a.mime AS att_mime, a.size AS att_size, a.thumb_key AS att_thumb_key, \
      a.width AS att_width, a.height AS att_height, a.duration_ms AS att_duration_ms";
+
+const JOB_COLS: &str =
+    "id, kind, dedupe_key, chat_id, payload, run_at, attempts, lease_until, created_at";
 
 const ATT_COLS: &str = "id, chat_id, uploader_id, name, mime, size, storage_key, thumb_key, \
      width, height, duration_ms, message_id, created_at";
@@ -70,6 +76,13 @@ pub struct Queries {
     pub delete_attachments: SqlStr,
     pub delete_chat: SqlStr,
     pub delete_deletion: SqlStr,
+    pub insert_job: SqlStr,
+    pub due_jobs: SqlStr,
+    pub lease_job: SqlStr,
+    pub delete_job_leased: SqlStr,
+    pub reschedule_job: SqlStr,
+    pub delete_chat_jobs: SqlStr,
+    pub count_jobs: SqlStr,
 }
 
 impl Queries {
@@ -107,23 +120,17 @@ impl Queries {
         };
         Queries {
             ping: sql_str("SELECT 1".into()),
-            booking_by_id: q(
-                "SELECT id, customer_id, customer_name, worker_id, worker_name, status \
-                 FROM bookings WHERE id = ?"
-                    .into(),
-            ),
+            booking_by_id: q(format!("SELECT {BOOKING_COLS} FROM bookings WHERE id = ?")),
             booking_by_id_locked: q(format!(
-                "SELECT id, customer_id, customer_name, worker_id, worker_name, status \
-                 FROM bookings WHERE id = ?{lock}"
+                "SELECT {BOOKING_COLS} FROM bookings WHERE id = ?{lock}"
             )),
-            insert_booking: q(
-                "INSERT INTO bookings (id, customer_id, customer_name, worker_id, \
-                 worker_name, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    .into(),
-            ),
+            insert_booking: q(format!(
+                "INSERT INTO bookings ({BOOKING_COLS}, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )),
             update_booking: q(
                 "UPDATE bookings SET customer_name = ?, worker_id = ?, worker_name = ?, \
-                 status = ?, updated_at = ? WHERE id = ?"
+                 status = ?, starts_at = ?, region = ?, updated_at = ? WHERE id = ?"
                     .into(),
             ),
             chat_by_id: q(format!("{chat_select} WHERE c.id = ?")),
@@ -250,6 +257,41 @@ impl Queries {
             delete_attachments: q("DELETE FROM attachments WHERE chat_id = ?".into()),
             delete_chat: q("DELETE FROM chats WHERE id = ?".into()),
             delete_deletion: q("DELETE FROM chat_deletions WHERE chat_id = ?".into()),
+            // A job whose dedupe key is taken is not stored. MySQL has no `ON CONFLICT`;
+            // `INSERT IGNORE` also ignores other errors, but every value here is the service's
+            // own and bounded (ids, keys, a payload far below MEDIUMTEXT).
+            insert_job: q(format!(
+                "{} INTO jobs ({JOB_COLS}) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?){}",
+                if dialect == Dialect::MySql {
+                    "INSERT IGNORE"
+                } else {
+                    "INSERT"
+                },
+                if dialect == Dialect::MySql {
+                    ""
+                } else {
+                    " ON CONFLICT DO NOTHING"
+                },
+            )),
+            // Two nodes claiming at once skip each other's locked rows instead of waiting.
+            due_jobs: q(format!(
+                "SELECT {JOB_COLS} FROM jobs WHERE run_at <= ? AND lease_until <= ? \
+                 ORDER BY run_at, id LIMIT ?{}",
+                if dialect == Dialect::Sqlite {
+                    ""
+                } else {
+                    " FOR UPDATE SKIP LOCKED"
+                }
+            )),
+            lease_job: q(
+                "UPDATE jobs SET lease_until = ?, attempts = attempts + 1 WHERE id = ?".into(),
+            ),
+            delete_job_leased: q("DELETE FROM jobs WHERE id = ? AND lease_until = ?".into()),
+            reschedule_job: q("UPDATE jobs SET run_at = ?, payload = ?, attempts = ?, \
+                 lease_until = 0 WHERE id = ? AND lease_until = ?"
+                .into()),
+            delete_chat_jobs: q("DELETE FROM jobs WHERE chat_id = ?".into()),
+            count_jobs: q("SELECT COUNT(*) FROM jobs WHERE kind = ?".into()),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct BookingRow {
     pub worker_id: Option<String>,
     pub worker_name: Option<String>,
     pub status: String,
+    pub starts_at: Option<i64>,
+    pub region: Option<String>,
 }
 
 impl TryFrom<BookingRow> for Booking {
@@ -40,6 +42,8 @@ impl TryFrom<BookingRow> for Booking {
                 id,
                 name: r.worker_name.unwrap_or_default(),
             }),
+            starts_at: r.starts_at,
+            region: r.region,
         })
     }
 }

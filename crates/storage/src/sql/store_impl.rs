@@ -434,6 +434,8 @@ macro_rules! impl_sql_store {
                             .bind(worker_id)
                             .bind(worker_name)
                             .bind(b.status.as_str())
+                            .bind(b.starts_at)
+                            .bind(&b.region)
                             .bind(now)
                             .execute(&mut **tx)
                             .await?;
@@ -443,6 +445,8 @@ macro_rules! impl_sql_store {
                             .bind(worker_id)
                             .bind(worker_name)
                             .bind(b.status.as_str())
+                            .bind(b.starts_at)
+                            .bind(&b.region)
                             .bind(now)
                             .bind(&b.id)
                             .execute(&mut **tx)
@@ -511,6 +515,11 @@ macro_rules! impl_sql_store {
                         sqlx::query(self.q.enqueue_deletion.clone())
                             .bind(chat_id)
                             .bind(delete_at)
+                            .execute(&mut **tx)
+                            .await?;
+                        // What was pending for the chat (a notification ladder) ends with it.
+                        sqlx::query(self.q.delete_chat_jobs.clone())
+                            .bind(chat_id)
                             .execute(&mut **tx)
                             .await?;
                     }
@@ -847,6 +856,7 @@ macro_rules! impl_sql_store {
                     &self.q.delete_messages,
                     &self.q.delete_read_states,
                     &self.q.delete_attachments,
+                    &self.q.delete_chat_jobs,
                     &self.q.delete_chat,
                     &self.q.delete_deletion,
                 ] {

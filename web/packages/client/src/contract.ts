@@ -31,6 +31,14 @@ export type Booking = {
   customer: Party;
   worker: Party | null;
   status: BookingStatus;
+  /**
+   * The appointment (RFC 3339), when the platform gave one (SPEC §9.1).
+   */
+  starts_at: string | null;
+  /**
+   * Where the service takes place: ISO 3166-1 alpha-2, upper case (SPEC §9.1).
+   */
+  region: string | null;
 };
 
 /**
@@ -242,6 +250,14 @@ export type BookingPut = {
    */
   worker?: Party | null;
   status: BookingStatus;
+  /**
+   * The appointment, RFC 3339 (SPEC §9.1); absent keeps the stored one.
+   */
+  starts_at?: string;
+  /**
+   * ISO 3166-1 alpha-2 (SPEC §9.1); absent keeps the stored one.
+   */
+  region?: string;
 };
 
 /**

@@ -72,6 +72,20 @@ const REDIS_OPS: &[Series] = &[
 /// The operations `cluster::Redis::publish` names.
 const PUBLISH_OPS: &[Series] = &[&[("op", "socketio")], &[("op", "invalidate")]];
 
+/// Outcomes of a job run (`service::jobs`).
+const JOB_OUTCOMES: &[Series] = &[
+    &[("kind", "webhook"), ("outcome", "done")],
+    &[("kind", "webhook"), ("outcome", "retry")],
+    &[("kind", "webhook"), ("outcome", "dropped")],
+];
+
+/// Results of a webhook delivery attempt, for the notify webhook (the others start on use).
+const WEBHOOK_RESULTS: &[Series] = &[
+    &[("target", "notify"), ("result", "delivered")],
+    &[("target", "notify"), ("result", "failed")],
+    &[("target", "notify"), ("result", "refused")],
+];
+
 pub const ALL: &[Metric] = &[
     Metric {
         name: "omw_build_info",
@@ -245,6 +259,20 @@ pub const ALL: &[Metric] = &[
         help: "Pub/sub messages from Redis dropped because this node's consumer was behind.",
         initial: NO_LABELS,
         redis: true,
+    },
+    Metric {
+        name: "omw_jobs_total",
+        kind: Kind::Counter,
+        help: "Outbox jobs run, by kind and outcome (done, next, retry, dropped).",
+        initial: JOB_OUTCOMES,
+        redis: false,
+    },
+    Metric {
+        name: "omw_webhook_attempts_total",
+        kind: Kind::Counter,
+        help: "Webhook delivery attempts, by target and result (delivered, failed and retried, refused by the receiver).",
+        initial: WEBHOOK_RESULTS,
+        redis: false,
     },
 ];
 

@@ -1,0 +1,162 @@
+//! The job runner: every node claims due jobs from the store's outbox and runs each with the
+//! handler of its kind. What must happen later, or must happen despite a crash — a signed
+//! webhook to the platform, a step of a notification ladder — is a job. Delivery is at least
+//! once: a node killed mid-job loses its lease and another node runs the job again, with the
+//! same id (which webhooks send as their idempotency key).
+
+pub mod webhook;
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use futures::future::join_all;
+use omw_domain::{retention::retry_delay, time::now_millis};
+use omw_storage::{Job, NewJob, Settle, Store};
+use tokio::sync::Notify;
+
+use crate::config::JobSettings;
+
+/// What running a job came to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Finished; `spawn` is scheduled in the same transaction as the job's deletion.
+    Done { spawn: Vec<NewJob> },
+    /// The job's next step, at `run_at`, with a new payload.
+    Next { run_at: i64, payload: String },
+    /// Failed for now (a receiver down, a timeout): tried again with backoff, until
+    /// `JOBS_MAX_ATTEMPTS`.
+    Retry(String),
+    /// Failed for good (refused by its receiver, a payload that does not parse): dropped.
+    Drop(String),
+}
+
+#[async_trait]
+pub trait Handler: Send + Sync {
+    async fn run(&self, job: &Job) -> Outcome;
+}
+
+/// The runner's handle: schedule jobs, wake the loop.
+pub struct Jobs {
+    store: Arc<dyn Store>,
+    handlers: HashMap<&'static str, Arc<dyn Handler>>,
+    settings: JobSettings,
+    wake: Notify,
+}
+
+impl Jobs {
+    pub fn new(store: Arc<dyn Store>, settings: JobSettings) -> Self {
+        Jobs {
+            store,
+            handlers: HashMap::new(),
+            settings,
+            wake: Notify::new(),
+        }
+    }
+
+    /// Run jobs of `kind` with `handler`.
+    pub fn handle(&mut self, kind: &'static str, handler: Arc<dyn Handler>) {
+        self.handlers.insert(kind, handler);
+    }
+
+    /// Store a job (false when its dedupe key is taken) and wake this node's runner if it is
+    /// due now.
+    pub async fn schedule(&self, job: NewJob) -> Result<bool, omw_storage::StoreError> {
+        let due_now = job.run_at <= now_millis();
+        let stored = self.store.schedule_job(job).await?;
+        if stored && due_now {
+            self.wake.notify_one();
+        }
+        Ok(stored)
+    }
+
+    /// Claim and run one batch of due jobs; how many ran.
+    pub async fn run_due(&self) -> Result<usize, omw_storage::StoreError> {
+        let s = &self.settings;
+        let jobs = self
+            .store
+            .claim_jobs(now_millis(), millis(s.lease), s.batch)
+            .await?;
+        join_all(jobs.iter().map(|job| self.run_one(job))).await;
+        Ok(jobs.len())
+    }
+
+    async fn run_one(&self, job: &Job) {
+        let kind = job.kind.as_str();
+        let outcome = match self.handlers.get(kind) {
+            Some(handler) => handler.run(job).await,
+            None => Outcome::Drop(format!("no handler for jobs of kind {kind:?}")),
+        };
+        let (label, settle, spawn) = self.settle(job, outcome);
+        metrics::counter!("omw_jobs_total", "kind" => metric_kind(kind), "outcome" => label)
+            .increment(1);
+        match self.store.settle_job(job, settle, spawn).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(job_id = %job.id, kind, "job lease lost; another node runs it")
+            }
+            Err(e) => {
+                tracing::warn!(job_id = %job.id, kind, error = %e, "settling a job failed; it runs again")
+            }
+        }
+    }
+
+    fn settle(&self, job: &Job, outcome: Outcome) -> (&'static str, Settle, Vec<NewJob>) {
+        let s = &self.settings;
+        match outcome {
+            Outcome::Done { spawn } => ("done", Settle::Done, spawn),
+            Outcome::Next { run_at, payload } => {
+                let next = Settle::Later {
+                    run_at,
+                    payload,
+                    retry: false,
+                };
+                ("next", next, vec![])
+            }
+            Outcome::Retry(why) if job.attempts < i64::from(s.max_attempts) => {
+                let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+                let wait = retry_delay(attempts, millis(s.retry_backoff), millis(s.retry_max));
+                tracing::info!(job_id = %job.id, kind = %job.kind, attempts, error = %why, "job failed; retrying later");
+                let later = Settle::Later {
+                    run_at: now_millis().saturating_add(wait),
+                    payload: job.payload.clone(),
+                    retry: true,
+                };
+                ("retry", later, vec![])
+            }
+            Outcome::Retry(why) | Outcome::Drop(why) => {
+                tracing::warn!(job_id = %job.id, kind = %job.kind, attempts = job.attempts, error = %why, "job dropped");
+                ("dropped", Settle::Done, vec![])
+            }
+        }
+    }
+}
+
+/// Kinds as metric labels: the runner's own, never a stored string.
+fn metric_kind(kind: &str) -> &'static str {
+    match kind {
+        webhook::KIND => webhook::KIND,
+        _ => "other",
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Run due jobs until the process ends: at once when there is more, every `JOBS_POLL`
+/// otherwise, and when this node schedules a job that is due now.
+pub fn spawn(jobs: Arc<Jobs>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match jobs.run_due().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "claiming jobs failed; retrying later"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(jobs.settings.poll) => {}
+                _ = jobs.wake.notified() => {}
+            }
+        }
+    })
+}

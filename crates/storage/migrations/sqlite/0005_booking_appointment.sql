@@ -1,0 +1,3 @@
+-- The appointment and the region the platform may send with a booking (SPEC §9.1).
+ALTER TABLE bookings ADD COLUMN starts_at INTEGER;
+ALTER TABLE bookings ADD COLUMN region TEXT;
