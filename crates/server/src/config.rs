@@ -93,6 +93,8 @@ pub struct Config {
     pub webhooks: Vec<WebhookTarget>,
     /// `WEBHOOK_TIMEOUT`: how long one delivery attempt may take.
     pub webhook_timeout: Duration,
+    /// `NOTIFY_DELAYS`: the notification ladder's delays per urgency.
+    pub notify_delays: omw_domain::ladder::Delays,
 }
 
 /// How the job runner claims and retries the outbox's jobs.
@@ -151,6 +153,44 @@ pub const WEBHOOKS: [(&str, &str, &str); 3] = [
         "MODERATION_WEBHOOK_SECRET",
     ),
 ];
+
+/// `NOTIFY_DELAYS`: `high=10s/2m,normal=1m/15m,low=5m/1h` — per urgency, the push delay and
+/// the webhook delay, both from the message that started the ladder. An urgency left out keeps
+/// its default.
+fn notify_delays(env: &dyn Env) -> Result<omw_domain::ladder::Delays, ConfigError> {
+    const VAR: &str = "NOTIFY_DELAYS";
+    let mut delays = omw_domain::ladder::Delays::default();
+    let Some(v) = env.get(VAR) else {
+        return Ok(delays);
+    };
+    let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let shape = || {
+            bad(
+                VAR,
+                format!("expected urgency=push/webhook, such as high=10s/2m: {part:?}"),
+            )
+        };
+        let (urgency, steps) = part.split_once('=').ok_or_else(shape)?;
+        let (push, webhook) = steps.split_once('/').ok_or_else(shape)?;
+        let steps = omw_domain::ladder::Steps {
+            push: ms(parse_duration(VAR, push)?),
+            webhook: ms(parse_duration(VAR, webhook)?),
+        };
+        match urgency.trim() {
+            "high" => delays.high = steps,
+            "normal" => delays.normal = steps,
+            "low" => delays.low = steps,
+            other => {
+                return Err(bad(
+                    VAR,
+                    format!("urgency is high, normal or low, not {other:?}"),
+                ));
+            }
+        }
+    }
+    Ok(delays)
+}
 
 /// Shortest accepted webhook secret: 128 bits.
 pub const MIN_WEBHOOK_SECRET_BYTES: usize = 16;
@@ -527,6 +567,7 @@ impl Config {
             jobs,
             webhooks: webhook_targets(env)?,
             webhook_timeout,
+            notify_delays: notify_delays(env)?,
         })
     }
 }
@@ -627,6 +668,13 @@ impl Config {
             ("JOBS_RETRY_BACKOFF", human(self.jobs.retry_backoff)),
             ("JOBS_RETRY_MAX", human(self.jobs.retry_max)),
             ("WEBHOOK_TIMEOUT", human(self.webhook_timeout)),
+            ("NOTIFY_DELAYS", {
+                let d = &self.notify_delays;
+                let ms = |m: i64| human(Duration::from_millis(u64::try_from(m).unwrap_or(0)));
+                [("high", d.high), ("normal", d.normal), ("low", d.low)]
+                    .map(|(n, s)| format!("{n}={}/{}", ms(s.push), ms(s.webhook)))
+                    .join(",")
+            }),
             (
                 "WEB_DIR",
                 self.web_dir
@@ -1055,6 +1103,33 @@ mod tests {
             Config::load(&short_lease, true).unwrap_err().var,
             "JOBS_LEASE"
         );
+    }
+
+    #[test]
+    fn notify_delays_override_each_urgency() {
+        let c = Config::load(&[("X", "y")], true).unwrap();
+        assert_eq!(c.notify_delays, omw_domain::ladder::Delays::default());
+        let c = Config::load(&[("NOTIFY_DELAYS", "high=200ms/1s, low=1m/2h")], true).unwrap();
+        let d = c.notify_delays;
+        assert_eq!((d.high.push, d.high.webhook), (200, 1000));
+        assert_eq!((d.low.push, d.low.webhook), (60_000, 7_200_000));
+        assert_eq!(d.normal, omw_domain::ladder::Delays::default().normal);
+        let printed = c.effective(&[("X", "y")]);
+        let line = printed.iter().find(|(n, _)| *n == "NOTIFY_DELAYS").unwrap();
+        assert!(
+            line.1.starts_with("high=200ms/1s,normal=1m/15m,low=1m/2h"),
+            "{}",
+            line.1
+        );
+        for bad in ["high=1s", "urgent=1s/2s", "high=soon/1s", "high"] {
+            assert_eq!(
+                Config::load(&[("NOTIFY_DELAYS", bad)], true)
+                    .unwrap_err()
+                    .var,
+                "NOTIFY_DELAYS",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

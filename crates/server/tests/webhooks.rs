@@ -5,94 +5,16 @@
 
 mod common;
 
-use std::{
-    collections::VecDeque,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
-use aws_lc_rs::hmac;
-use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
-use common::{TestServer, eventually};
+use axum::body::Bytes;
+use common::{
+    TestServer, eventually,
+    receiver::{Receiver, WEBHOOK_SECRET, signed},
+};
 use omw_chat::service::jobs::webhook;
 use omw_testkit::TestDb;
 use serde_json::{Value, json};
-
-const WEBHOOK_SECRET: &str = "webhook-secret-0123456789";
-
-/// One request as the receiver saw it.
-#[derive(Clone, Debug)]
-struct Received {
-    key: String,
-    signature: String,
-    body: Bytes,
-}
-
-/// The platform's receiver: records each request and answers with the next scripted status
-/// (200 once the script is used up).
-#[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<Vec<Received>>>,
-    script: Arc<Mutex<VecDeque<u16>>>,
-}
-
-impl Receiver {
-    async fn start(script: &[u16]) -> (Receiver, String) {
-        let r = Receiver::default();
-        r.script.lock().unwrap().extend(script);
-        let app = Router::new()
-            .route("/hooks/notify", post(receive))
-            .with_state(r.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hooks/notify", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (r, url)
-    }
-
-    fn seen(&self) -> Vec<Received> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-async fn receive(
-    State(r): State<Receiver>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> axum::http::StatusCode {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    r.seen.lock().unwrap().push(Received {
-        key: header("idempotency-key"),
-        signature: header("x-omw-signature"),
-        body,
-    });
-    let status = r.script.lock().unwrap().pop_front().unwrap_or(200);
-    axum::http::StatusCode::from_u16(status).unwrap()
-}
-
-/// The signature checked the way a receiver would: HMAC-SHA256 of the raw body, hex.
-fn signed(r: &Received) -> bool {
-    let Some(hex) = r.signature.strip_prefix("sha256=") else {
-        return false;
-    };
-    let Some(tag) = (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
-        .collect::<Option<Vec<u8>>>()
-    else {
-        return false;
-    };
-    let key = hmac::Key::new(hmac::HMAC_SHA256, WEBHOOK_SECRET.as_bytes());
-    hmac::verify(&key, &r.body, &tag).is_ok()
-}
 
 async fn server(db: Arc<TestDb>, url: &str) -> TestServer {
     TestServer::start_with(

@@ -167,6 +167,10 @@ pub trait Store: Outbox + Send + Sync + 'static {
 
     async fn read_states(&self, chat_id: &str) -> Result<Vec<ReadState>, StoreError>;
 
+    /// Messages people other than `user_id` wrote in the chat above `user_id`'s read mark
+    /// (system messages not counted): what waits for them.
+    async fn unread_for(&self, chat_id: &str, user_id: &str) -> Result<i64, StoreError>;
+
     async fn insert_attachment(&self, att: NewAttachment) -> Result<(), StoreError>;
 
     async fn get_attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, StoreError>;

@@ -578,10 +578,15 @@ async fn read_marks(db: Arc<TestDb>) {
     assert_eq!(summaries.len(), 1);
     assert_eq!(summaries[0].unread_count, 4);
     assert_eq!(summaries[0].last_message.as_ref().unwrap().seq, 4);
+    // What waits for a person: the other's messages, not the system's, not their own.
+    assert_eq!(s.unread_for(&chat, "c1").await.unwrap(), 3);
+    assert_eq!(s.unread_for(&chat, "w1").await.unwrap(), 0);
     assert_eq!(s.mark_read(&chat, "c1", 2, 10).await.unwrap(), 2);
+    assert_eq!(s.unread_for(&chat, "c1").await.unwrap(), 2);
     // Never lowered, capped at the last seq.
     assert_eq!(s.mark_read(&chat, "c1", 1, 11).await.unwrap(), 2);
     assert_eq!(s.mark_read(&chat, "c1", 99, 12).await.unwrap(), 4);
+    assert_eq!(s.unread_for(&chat, "c1").await.unwrap(), 0);
     assert_eq!(
         s.list_chats("c1", Role::Customer).await.unwrap()[0].unread_count,
         0

@@ -12,7 +12,8 @@ pub const DEFAULT_PAGE: u32 = 50;
 
 /// A message queued for writing (see [`ChatService::queue_message`]).
 pub struct Queued {
-    chat_id: String,
+    chat: Chat,
+    sender_id: String,
     started: std::time::Instant,
     pending: super::writer::Pending,
 }
@@ -211,7 +212,8 @@ impl ChatService {
             system: None,
         };
         Ok(Queued {
-            chat_id: chat.id.clone(),
+            chat: chat.clone(),
+            sender_id: who.user_id.clone(),
             started: std::time::Instant::now(),
             pending: self.writer.enqueue(chat, new).await?,
         })
@@ -220,7 +222,8 @@ impl ChatService {
     /// Wait until a queued message is durable (or refused).
     pub async fn stored(&self, queued: Queued) -> Result<Inserted, ServiceError> {
         let Queued {
-            chat_id,
+            chat,
+            sender_id,
             started,
             pending,
         } = queued;
@@ -230,6 +233,12 @@ impl ChatService {
             Ok(ins) => {
                 if !ins.duplicate {
                     metrics::counter!("omw_messages_total").increment(1);
+                    let recipient = if chat.customer.id == sender_id {
+                        &chat.worker.id
+                    } else {
+                        &chat.customer.id
+                    };
+                    self.ladders.message_stored(&chat, recipient);
                 }
                 Ok(ins)
             }
@@ -238,7 +247,7 @@ impl ChatService {
                     &e,
                     omw_storage::StoreError::Domain(omw_domain::DomainError::ChatClosed)
                 ) {
-                    self.cache.invalidate(&chat_id);
+                    self.cache.invalidate(&chat.id);
                 }
                 Err(e.into())
             }

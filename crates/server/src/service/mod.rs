@@ -45,6 +45,7 @@ pub struct ChatService {
     cache: moka::sync::Cache<String, Chat>,
     /// The outbox's runner: webhooks, notification ladders.
     jobs: Arc<jobs::Jobs>,
+    ladders: Arc<jobs::ladder::Ladders>,
 }
 
 impl ChatService {
@@ -64,8 +65,16 @@ impl ChatService {
         let webhooks = jobs::webhook::Webhooks::new(&config.webhooks, config.webhook_timeout)
             .map_err(|e| anyhow::anyhow!("webhook client: {e}"))?;
         jobs.handle(jobs::webhook::KIND, Arc::new(webhooks));
+        let notify = config.webhooks.iter().any(|t| t.name == "notify");
+        let ladders = Arc::new(jobs::ladder::Ladders::new(
+            store.clone(),
+            config.notify_delays,
+            notify,
+        ));
+        jobs.handle(jobs::ladder::KIND, ladders.clone());
         Ok(ChatService {
             jobs: Arc::new(jobs),
+            ladders,
             writer: writer::Writer::spawn(
                 store.clone(),
                 notifier.clone(),

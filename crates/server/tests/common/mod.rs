@@ -2,6 +2,8 @@
 //! client that speaks its API.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use std::{collections::HashMap, sync::Arc};
 
 use omw_chat::{

@@ -51,6 +51,7 @@ pub struct Queries {
     pub raise_read_state: SqlStr,
     pub read_state_of: SqlStr,
     pub read_states: SqlStr,
+    pub unread_for: SqlStr,
     pub enqueue_deletion: SqlStr,
     pub due_deletions: SqlStr,
     pub deletion_attempts_locked: SqlStr,
@@ -179,6 +180,10 @@ impl Queries {
             ),
             read_states: q("SELECT user_id, last_read_seq, updated_at FROM read_state \
                  WHERE chat_id = ? ORDER BY user_id"
+                .into()),
+            unread_for: q("SELECT COUNT(*) FROM messages m WHERE m.chat_id = ? \
+                 AND m.sender_id <> ? AND m.kind <> 'system' AND m.seq > COALESCE((SELECT \
+                 r.last_read_seq FROM read_state r WHERE r.chat_id = ? AND r.user_id = ?), 0)"
                 .into()),
             enqueue_deletion: q("INSERT INTO chat_deletions (chat_id, due_at) VALUES (?, ?)".into()),
             due_deletions: q("SELECT chat_id FROM chat_deletions WHERE due_at <= ? \

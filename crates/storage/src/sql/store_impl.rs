@@ -719,6 +719,16 @@ macro_rules! impl_sql_store {
                     .collect())
             }
 
+            async fn unread_for(&self, chat_id: &str, user_id: &str) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar::<_, i64>(self.q.unread_for.clone())
+                    .bind(chat_id)
+                    .bind(user_id)
+                    .bind(chat_id)
+                    .bind(user_id)
+                    .fetch_one(self.reader())
+                    .await?)
+            }
+
             async fn insert_attachment(&self, a: NewAttachment) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;
                 self.insert_attachment_in(&mut tx, &a).await?;

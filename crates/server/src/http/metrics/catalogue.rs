@@ -77,6 +77,10 @@ const JOB_OUTCOMES: &[Series] = &[
     &[("kind", "webhook"), ("outcome", "done")],
     &[("kind", "webhook"), ("outcome", "retry")],
     &[("kind", "webhook"), ("outcome", "dropped")],
+    &[("kind", "ladder"), ("outcome", "done")],
+    &[("kind", "ladder"), ("outcome", "next")],
+    &[("kind", "ladder"), ("outcome", "retry")],
+    &[("kind", "ladder"), ("outcome", "dropped")],
 ];
 
 /// Results of a webhook delivery attempt, for the notify webhook (the others start on use).
@@ -272,6 +276,20 @@ pub const ALL: &[Metric] = &[
         kind: Kind::Counter,
         help: "Webhook delivery attempts, by target and result (delivered, failed and retried, refused by the receiver).",
         initial: WEBHOOK_RESULTS,
+        redis: false,
+    },
+    Metric {
+        name: "omw_ladder_ended_total",
+        kind: Kind::Counter,
+        help: "Notification ladders ended early because the recipient read what waited.",
+        initial: &[&[("by", "read")]],
+        redis: false,
+    },
+    Metric {
+        name: "omw_ladder_escalation_seconds",
+        kind: Kind::Histogram,
+        help: "From the message that started a notification ladder to its escalation webhook.",
+        initial: NO_LABELS,
         redis: false,
     },
 ];

@@ -39,6 +39,14 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                     ],
                 )
                 .ok()?
+                // A ladder's wait from the message to its webhook: seconds to an hour.
+                .set_buckets_for_metric(
+                    Matcher::Full("omw_ladder_escalation_seconds".into()),
+                    &[
+                        1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0,
+                    ],
+                )
+                .ok()?
                 .install_recorder()
                 .ok()?;
             catalogue::describe();

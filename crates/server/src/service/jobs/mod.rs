@@ -4,6 +4,7 @@
 //! once: a node killed mid-job loses its lease and another node runs the job again, with the
 //! same id (which webhooks send as their idempotency key).
 
+pub mod ladder;
 pub mod webhook;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -135,6 +136,7 @@ impl Jobs {
 fn metric_kind(kind: &str) -> &'static str {
     match kind {
         webhook::KIND => webhook::KIND,
+        ladder::KIND => ladder::KIND,
         _ => "other",
     }
 }

@@ -1,0 +1,157 @@
+//! The notification ladder as outbox jobs (SPEC §9.2; the rules are `omw_domain::ladder`): a
+//! stored message starts its recipient's ladder unless one runs; each rung, when due, first
+//! checks that something still waits unread, so reading ends the ladder and the chat closing
+//! removes it. The webhook rung hands a signed webhook job to the outbox in the same
+//! transaction that ends the ladder.
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use omw_domain::{
+    Chat, ChatStatus,
+    ladder::{self, Delays, Ladder, Rung},
+    time::now_millis,
+};
+use omw_storage::{Job, NewJob, Store, StoreError};
+use serde::Serialize;
+
+use super::{Handler, Outcome, webhook};
+
+pub const KIND: &str = "ladder";
+
+/// Keys of the ladders this node started lately: a burst of messages costs one insert, not one
+/// each. Short, so a ladder that ended lets the next message start a new one soon.
+const STARTED_TTL: Duration = Duration::from_secs(5);
+
+/// The escalation webhook's body (SPEC §9.2).
+#[derive(Serialize)]
+struct Escalation<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    booking_id: &'a str,
+    chat_id: &'a str,
+    recipient_id: &'a str,
+    unread: i64,
+    urgency: &'static str,
+}
+
+pub struct Ladders {
+    store: Arc<dyn Store>,
+    delays: Delays,
+    /// Whether `NOTIFY_WEBHOOK_URL` is set: without it the ladder stops below the webhook.
+    notify: bool,
+    started: moka::sync::Cache<String, ()>,
+}
+
+impl Ladders {
+    pub fn new(store: Arc<dyn Store>, delays: Delays, notify: bool) -> Self {
+        Ladders {
+            store,
+            delays,
+            notify,
+            started: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(STARTED_TTL)
+                .build(),
+        }
+    }
+
+    /// A message for `recipient` was stored in `chat`: start their ladder unless one runs.
+    /// In the background: the sender's ack does not wait for it.
+    pub fn message_stored(self: &Arc<Self>, chat: &Chat, recipient: &str) {
+        let key = ladder::dedupe_key(&chat.id, recipient);
+        if self.started.contains_key(&key) {
+            return;
+        }
+        self.started.insert(key.clone(), ());
+        let (me, chat, recipient) = (self.clone(), chat.clone(), recipient.to_owned());
+        tokio::spawn(async move {
+            if let Err(e) = me.start(&chat, &recipient, key).await {
+                tracing::warn!(chat_id = %chat.id, error = %e, "starting a notification ladder failed");
+            }
+        });
+    }
+
+    async fn start(&self, chat: &Chat, recipient: &str, key: String) -> Result<(), StoreError> {
+        let now = now_millis();
+        let starts_at = self
+            .store
+            .get_booking(&chat.booking_id)
+            .await?
+            .and_then(|b| b.starts_at);
+        let urgency = ladder::urgency(chat.booking_status, starts_at, now);
+        let (ladder, run_at) = Ladder::start(&chat.id, recipient, urgency, now, &self.delays);
+        let job = NewJob {
+            dedupe_key: Some(key),
+            chat_id: Some(chat.id.clone()),
+            ..NewJob::new(KIND, payload(&ladder), run_at)
+        };
+        self.store.schedule_job(job).await?;
+        Ok(())
+    }
+
+    /// The ladder is over: the next message may start another.
+    fn ended(&self, l: &Ladder) -> Outcome {
+        self.started
+            .invalidate(&ladder::dedupe_key(&l.chat_id, &l.recipient_id));
+        Outcome::Done { spawn: vec![] }
+    }
+
+    fn climb(&self, l: &Ladder) -> Outcome {
+        match l.climb(&self.delays) {
+            Some((next, run_at)) => Outcome::Next {
+                run_at,
+                payload: payload(&next),
+            },
+            None => self.ended(l),
+        }
+    }
+}
+
+fn payload(l: &Ladder) -> String {
+    serde_json::to_string(l).unwrap_or_default()
+}
+
+#[async_trait]
+impl Handler for Ladders {
+    async fn run(&self, job: &Job) -> Outcome {
+        let Ok(l) = serde_json::from_str::<Ladder>(&job.payload) else {
+            return Outcome::Drop("ladder payload does not parse".into());
+        };
+        let chat = match self.store.get_chat(&l.chat_id).await {
+            Ok(Some(chat)) if chat.status == ChatStatus::Active => chat,
+            Ok(_) => return self.ended(&l),
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
+        let unread = match self.store.unread_for(&l.chat_id, &l.recipient_id).await {
+            Ok(n) => n,
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
+        if unread == 0 {
+            metrics::counter!("omw_ladder_ended_total", "by" => "read").increment(1);
+            return self.ended(&l);
+        }
+        match l.next {
+            // Web push (SPEC §9.2) is the first rung; until a device subscribes, the ladder
+            // climbs straight on to the webhook at its time.
+            Rung::Push => self.climb(&l),
+            Rung::Webhook if self.notify => {
+                let body = Escalation {
+                    kind: "unread_messages",
+                    booking_id: &chat.booking_id,
+                    chat_id: &chat.id,
+                    recipient_id: &l.recipient_id,
+                    unread,
+                    urgency: l.urgency.as_str(),
+                };
+                let waited = now_millis().saturating_sub(l.started_at).max(0);
+                metrics::histogram!("omw_ladder_escalation_seconds").record(waited as f64 / 1000.0);
+                let spawn = vec![webhook::job("notify", &body, Some(&chat.id))];
+                self.started
+                    .invalidate(&ladder::dedupe_key(&l.chat_id, &l.recipient_id));
+                Outcome::Done { spawn }
+            }
+            Rung::Webhook => self.ended(&l),
+        }
+    }
+}
