@@ -9,7 +9,7 @@ use std::{sync::Arc, time::Duration};
 
 use common::{
     PLATFORM_KEY, TestServer, eventually,
-    receiver::{Receiver, WEBHOOK_SECRET, signed},
+    receiver::{Receiver, server_notifying, signed},
 };
 use omw_domain::{Role, time::rfc3339};
 use omw_testkit::TestDb;
@@ -19,19 +19,8 @@ use serde_json::{Value, json};
 /// Push rung, then webhook rung: 100 ms, 1.5 s for every urgency (the urgency still shows in
 /// the webhook).
 async fn server(db: Arc<TestDb>, url: &str) -> TestServer {
-    TestServer::start_with(
-        db,
-        &[
-            ("NOTIFY_WEBHOOK_URL", url),
-            ("NOTIFY_WEBHOOK_SECRET", WEBHOOK_SECRET),
-            (
-                "NOTIFY_DELAYS",
-                "high=100ms/1500ms,normal=100ms/1500ms,low=100ms/1500ms",
-            ),
-            ("JOBS_POLL", "50ms"),
-        ],
-    )
-    .await
+    let delays = "high=100ms/1500ms,normal=100ms/1500ms,low=100ms/1500ms";
+    server_notifying(db, url, &[("NOTIFY_DELAYS", delays)]).await
 }
 
 /// An accepted booking between c1 and w1, with an appointment `starts_in` from now if given.

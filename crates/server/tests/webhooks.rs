@@ -10,26 +10,20 @@ use std::{sync::Arc, time::Duration};
 use axum::body::Bytes;
 use common::{
     TestServer, eventually,
-    receiver::{Receiver, WEBHOOK_SECRET, signed},
+    receiver::{Receiver, server_notifying, signed},
 };
 use omw_chat::service::jobs::webhook;
 use omw_testkit::TestDb;
 use serde_json::{Value, json};
 
 async fn server(db: Arc<TestDb>, url: &str) -> TestServer {
-    TestServer::start_with(
-        db,
-        &[
-            ("NOTIFY_WEBHOOK_URL", url),
-            ("NOTIFY_WEBHOOK_SECRET", WEBHOOK_SECRET),
-            ("JOBS_POLL", "50ms"),
-            ("JOBS_LEASE", "2s"),
-            ("JOBS_RETRY_BACKOFF", "100ms"),
-            ("JOBS_RETRY_MAX", "200ms"),
-            ("WEBHOOK_TIMEOUT", "1s"),
-        ],
-    )
-    .await
+    let retries = [
+        ("JOBS_LEASE", "2s"),
+        ("JOBS_RETRY_BACKOFF", "100ms"),
+        ("JOBS_RETRY_MAX", "200ms"),
+        ("WEBHOOK_TIMEOUT", "1s"),
+    ];
+    server_notifying(db, url, &retries).await
 }
 
 async fn pending(s: &TestServer) -> i64 {

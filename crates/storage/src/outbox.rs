@@ -9,7 +9,7 @@ use omw_domain::time::Millis;
 use crate::error::StoreError;
 
 /// A job to schedule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct NewJob {
     pub id: String,
     /// Which handler runs it.
@@ -37,21 +37,26 @@ impl NewJob {
     }
 }
 
-/// A claimed job: it is this node's until `lease_until`.
+/// A claimed job: it is this node's until `lease_until`. Reads as the [`NewJob`] it was
+/// scheduled as (`job.id`, `job.payload`, …).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Job {
-    pub id: String,
-    pub kind: String,
-    pub dedupe_key: Option<String>,
-    pub chat_id: Option<String>,
-    pub payload: String,
-    pub run_at: Millis,
+    #[sqlx(flatten)]
+    pub scheduled: NewJob,
     /// Claims so far, this one included.
     pub attempts: i64,
     /// Also the claim's token: settling checks it, so a node whose lease ran out (and whose
     /// job another node took over) cannot settle it.
     pub lease_until: Millis,
     pub created_at: Millis,
+}
+
+impl std::ops::Deref for Job {
+    type Target = NewJob;
+
+    fn deref(&self) -> &NewJob {
+        &self.scheduled
+    }
 }
 
 /// What becomes of a claimed job.

@@ -942,7 +942,7 @@ async fn outbox_claims_are_exclusive(db: Arc<TestDb>) {
                     if batch.is_empty() {
                         return got;
                     }
-                    got.extend(batch.into_iter().map(|j| j.id));
+                    got.extend(batch.into_iter().map(|j| j.scheduled.id));
                 }
             })
         })

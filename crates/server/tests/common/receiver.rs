@@ -7,6 +7,21 @@ use std::{
 
 use aws_lc_rs::hmac;
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
+use omw_testkit::TestDb;
+
+use super::TestServer;
+
+/// A server that sends its `notify` webhooks to `url` and looks for due jobs every 50 ms, with
+/// `extra` settings on top.
+pub async fn server_notifying(db: Arc<TestDb>, url: &str, extra: &[(&str, &str)]) -> TestServer {
+    let mut env = vec![
+        ("NOTIFY_WEBHOOK_URL", url),
+        ("NOTIFY_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ("JOBS_POLL", "50ms"),
+    ];
+    env.extend_from_slice(extra);
+    TestServer::start_with(db, &env).await
+}
 
 pub const WEBHOOK_SECRET: &str = "webhook-secret-0123456789";
 
