@@ -142,17 +142,10 @@ pub struct WebhookTarget {
     pub secret: String,
 }
 
-/// The webhooks of SPEC §9, by name: `notify` (the notification ladder's e-mail/SMS step),
-/// `booking` (booking actions), `moderation` (reports).
-pub const WEBHOOKS: [(&str, &str, &str); 3] = [
-    ("notify", "NOTIFY_WEBHOOK_URL", "NOTIFY_WEBHOOK_SECRET"),
-    ("booking", "BOOKING_WEBHOOK_URL", "BOOKING_WEBHOOK_SECRET"),
-    (
-        "moderation",
-        "MODERATION_WEBHOOK_URL",
-        "MODERATION_WEBHOOK_SECRET",
-    ),
-];
+/// The webhooks of SPEC §9 this server sends, by name: `notify` (the notification ladder's
+/// e-mail/SMS step). Booking actions (`BOOKING_…`) and reports (`MODERATION_…`) add theirs here.
+pub const WEBHOOKS: [(&str, &str, &str); 1] =
+    [("notify", "NOTIFY_WEBHOOK_URL", "NOTIFY_WEBHOOK_SECRET")];
 
 /// `NOTIFY_DELAYS`: `high=10s/2m,normal=1m/15m,low=5m/1h` — per urgency, the push delay and
 /// the webhook delay, both from the message that started the ladder. An urgency left out keeps
@@ -498,9 +491,10 @@ impl Config {
         let jobs = JobSettings::load(env)?;
         let webhook_timeout = positive_duration(env, "WEBHOOK_TIMEOUT", Duration::from_secs(10))?;
         // A lease that can run out mid-delivery would let a second node send the same webhook
-        // while the first still waits for its answer.
-        if jobs.lease <= webhook_timeout {
-            return Err(bad("JOBS_LEASE", "must be longer than WEBHOOK_TIMEOUT"));
+        // while the first still waits for its answer; twice the timeout leaves room for the
+        // claim and the settle around it.
+        if jobs.lease < webhook_timeout.saturating_mul(2) {
+            return Err(bad("JOBS_LEASE", "must be at least twice WEBHOOK_TIMEOUT"));
         }
 
         let data_dir = PathBuf::from("./data");
@@ -1074,17 +1068,17 @@ mod tests {
             ),
             (
                 [
-                    ("BOOKING_WEBHOOK_URL", "ftp://p.example/h"),
-                    ("BOOKING_WEBHOOK_SECRET", secret),
+                    ("NOTIFY_WEBHOOK_URL", "ftp://p.example/h"),
+                    ("NOTIFY_WEBHOOK_SECRET", secret),
                 ],
-                "BOOKING_WEBHOOK_URL",
+                "NOTIFY_WEBHOOK_URL",
             ),
             (
                 [
-                    ("MODERATION_WEBHOOK_URL", "https://p.example/h"),
-                    ("MODERATION_WEBHOOK_SECRET", "short"),
+                    ("NOTIFY_WEBHOOK_URL", "https://p.example/h"),
+                    ("NOTIFY_WEBHOOK_SECRET", "short"),
                 ],
-                "MODERATION_WEBHOOK_SECRET",
+                "NOTIFY_WEBHOOK_SECRET",
             ),
         ] {
             assert_eq!(Config::load(&env, true).unwrap_err().var, var);
@@ -1098,7 +1092,7 @@ mod tests {
                 .var,
             "JOBS_MAX_ATTEMPTS"
         );
-        let short_lease = [("JOBS_LEASE", "10s"), ("WEBHOOK_TIMEOUT", "10s")];
+        let short_lease = [("JOBS_LEASE", "19s"), ("WEBHOOK_TIMEOUT", "10s")];
         assert_eq!(
             Config::load(&short_lease, true).unwrap_err().var,
             "JOBS_LEASE"

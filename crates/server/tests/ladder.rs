@@ -113,6 +113,22 @@ async fn reading_or_closing_ends_the_ladder(db: Arc<TestDb>) {
     let customer = s.token("c1", Role::Customer);
     let worker = s.token("w1", Role::Worker);
 
+    // Closing: the chat's ladder is stored, then gone with the chat.
+    let closed = booking(&s, "b-closed", None).await;
+    say(&s, &customer, &closed, "c0").await;
+    eventually("the ladder is stored", || async {
+        pending_ladders(&s).await == 1
+    })
+    .await;
+    let (st, _) = s.put_booking("b-closed", "cancelled").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        pending_ladders(&s).await,
+        0,
+        "closing the chat removed its ladder"
+    );
+
+    // Reading before the first step.
     let read = booking(&s, "b-read", None).await;
     let seq = say(&s, &customer, &read, "r0").await;
     let (st, _) = s
@@ -123,15 +139,6 @@ async fn reading_or_closing_ends_the_ladder(db: Arc<TestDb>) {
             Some(json!({ "up_to_seq": seq })),
         )
         .await;
-    assert_eq!(st, StatusCode::OK);
-
-    let closed = booking(&s, "b-closed", None).await;
-    say(&s, &customer, &closed, "c0").await;
-    eventually("the ladder is stored", || async {
-        pending_ladders(&s).await >= 1
-    })
-    .await;
-    let (st, _) = s.put_booking("b-closed", "cancelled").await;
     assert_eq!(st, StatusCode::OK);
 
     // The worker's own message starts the customer's ladder, which nobody reads: the only

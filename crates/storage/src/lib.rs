@@ -11,7 +11,7 @@ mod store;
 pub use backend::Backend;
 pub use connect::open;
 pub use error::StoreError;
-pub use outbox::{Job, NewJob, Outbox, Settle};
+pub use outbox::{Job, MAX_DEDUPE_KEY, NewJob, Outbox, Settle};
 pub use store::{
     Admission, AppliedBooking, AttachmentRecord, Backoff, ChatSummary, Inserted, MessagePage,
     NewAttachment, Page, ReadState, Store,

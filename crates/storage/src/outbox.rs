@@ -8,13 +8,17 @@ use omw_domain::time::Millis;
 
 use crate::error::StoreError;
 
+/// Longest `dedupe_key` stored (`VARCHAR(255)`): room for a prefix, a chat id and a user id.
+pub const MAX_DEDUPE_KEY: usize = 255;
+
 /// A job to schedule.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct NewJob {
     pub id: String,
     /// Which handler runs it.
     pub kind: String,
-    /// At most one live job per key: scheduling a second one is a no-op.
+    /// At most one live job per key: scheduling a second one is a no-op. At most
+    /// [`MAX_DEDUPE_KEY`] bytes.
     pub dedupe_key: Option<String>,
     /// The job belongs to this chat: closing the chat removes it.
     pub chat_id: Option<String>,

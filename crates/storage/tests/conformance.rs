@@ -912,6 +912,24 @@ async fn outbox_claims_leases_and_settles(db: Arc<TestDb>) {
         "free again once done"
     );
 
+    // The longest key a ladder makes (a 191-character user id) is kept whole; a longer one is
+    // refused on every backend (MySQL would otherwise truncate it).
+    let longest = |n: usize| NewJob {
+        dedupe_key: Some(format!("ladder:{chat}:{}", "u".repeat(n))),
+        chat_id: Some(chat.clone()),
+        ..job("ladder", t0)
+    };
+    assert!(s.schedule_job(longest(191)).await.unwrap());
+    assert!(!s.schedule_job(longest(191)).await.unwrap());
+    let mut other = longest(191);
+    other.dedupe_key = other.dedupe_key.map(|k| format!("{}v", &k[..k.len() - 1]));
+    assert!(
+        s.schedule_job(other).await.unwrap(),
+        "keys differing in their last byte"
+    );
+    let too_long = longest(omw_storage::MAX_DEDUPE_KEY);
+    assert!(s.schedule_job(too_long).await.is_err());
+
     // Closing the chat removes its jobs, and only those.
     s.apply_booking(
         "b-jobs",

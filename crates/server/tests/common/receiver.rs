@@ -23,6 +23,9 @@ pub async fn server_notifying(db: Arc<TestDb>, url: &str, extra: &[(&str, &str)]
     TestServer::start_with(db, &env).await
 }
 
+/// A scripted "status" that never answers: the sender waits until it gives up or dies.
+pub const NO_ANSWER: u16 = 0;
+
 pub const WEBHOOK_SECRET: &str = "webhook-secret-0123456789";
 
 /// One request as the receiver saw it.
@@ -34,7 +37,7 @@ pub struct Received {
 }
 
 /// The platform's receiver: records each request and answers with the next scripted status
-/// (200 once the script is used up).
+/// (200 once the script is used up; [`NO_ANSWER`] holds the request open instead).
 #[derive(Clone, Default)]
 pub struct Receiver {
     seen: Arc<Mutex<Vec<Received>>>,
@@ -77,6 +80,9 @@ async fn receive(
         body,
     });
     let status = r.script.lock().unwrap().pop_front().unwrap_or(200);
+    if status == NO_ANSWER {
+        std::future::pending::<()>().await;
+    }
     axum::http::StatusCode::from_u16(status).unwrap()
 }
 

@@ -5,7 +5,7 @@
 CREATE TABLE jobs (
     id          VARCHAR(64) NOT NULL PRIMARY KEY,
     kind        VARCHAR(32) NOT NULL,
-    dedupe_key  VARCHAR(191) UNIQUE,
+    dedupe_key  VARCHAR(255) UNIQUE,
     chat_id     VARCHAR(64),
     payload     MEDIUMTEXT NOT NULL,
     run_at      BIGINT NOT NULL,

@@ -11,10 +11,13 @@ macro_rules! impl_sql_outbox {
                 &self,
                 job: crate::outbox::NewJob,
             ) -> Result<bool, crate::error::StoreError> {
-                let mut tx = self.begin_write().await?;
-                let stored = self.insert_job_in(&mut tx, &job).await?;
-                tx.commit().await?;
-                Ok(stored)
+                crate::sql::store_impl::retrying(|| async {
+                    let mut tx = self.begin_write().await?;
+                    let stored = self.insert_job_in(&mut tx, &job).await?;
+                    tx.commit().await?;
+                    Ok(stored)
+                })
+                .await
             }
 
             async fn claim_jobs(
@@ -53,6 +56,24 @@ macro_rules! impl_sql_outbox {
                 settle: crate::outbox::Settle,
                 spawn: Vec<crate::outbox::NewJob>,
             ) -> Result<bool, crate::error::StoreError> {
+                crate::sql::store_impl::retrying(|| self.settle_once(job, &settle, &spawn)).await
+            }
+
+            async fn count_jobs(&self, kind: &str) -> Result<i64, crate::error::StoreError> {
+                Ok(sqlx::query_scalar::<_, i64>(self.q.count_jobs.clone())
+                    .bind(kind)
+                    .fetch_one(self.reader())
+                    .await?)
+            }
+        }
+
+        impl $store {
+            async fn settle_once(
+                &self,
+                job: &crate::outbox::Job,
+                settle: &crate::outbox::Settle,
+                spawn: &[crate::outbox::NewJob],
+            ) -> Result<bool, crate::error::StoreError> {
                 let mut tx = self.begin_write().await?;
                 let settled = match settle {
                     crate::outbox::Settle::Done => {
@@ -68,9 +89,9 @@ macro_rules! impl_sql_outbox {
                         retry,
                     } => {
                         sqlx::query(self.q.reschedule_job.clone())
-                            .bind(run_at)
+                            .bind(*run_at)
                             .bind(payload)
-                            .bind(if retry { job.attempts } else { 0 })
+                            .bind(if *retry { job.attempts } else { 0 })
                             .bind(&job.id)
                             .bind(job.lease_until)
                             .execute(&mut *tx)
@@ -78,29 +99,33 @@ macro_rules! impl_sql_outbox {
                     }
                 };
                 if settled.rows_affected() == 0 {
+                    tx.rollback().await?;
                     return Ok(false);
                 }
-                for new in &spawn {
+                for new in spawn {
                     self.insert_job_in(&mut tx, new).await?;
                 }
                 tx.commit().await?;
                 Ok(true)
             }
 
-            async fn count_jobs(&self, kind: &str) -> Result<i64, crate::error::StoreError> {
-                Ok(sqlx::query_scalar::<_, i64>(self.q.count_jobs.clone())
-                    .bind(kind)
-                    .fetch_one(self.reader())
-                    .await?)
-            }
-        }
-
-        impl $store {
             async fn insert_job_in(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 job: &crate::outbox::NewJob,
             ) -> Result<bool, crate::error::StoreError> {
+                // MySQL's `INSERT IGNORE` would truncate a longer key where the others refuse it.
+                if job
+                    .dedupe_key
+                    .as_ref()
+                    .is_some_and(|k| k.len() > crate::outbox::MAX_DEDUPE_KEY)
+                {
+                    return Err(omw_domain::DomainError::InvalidPayload(format!(
+                        "a job's dedupe key is longer than {} bytes",
+                        crate::outbox::MAX_DEDUPE_KEY
+                    ))
+                    .into());
+                }
                 let done = sqlx::query(self.q.insert_job.clone())
                     .bind(&job.id)
                     .bind(&job.kind)

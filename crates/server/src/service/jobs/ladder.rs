@@ -19,8 +19,9 @@ use super::{Handler, Outcome, webhook};
 
 pub const KIND: &str = "ladder";
 
-/// Keys of the ladders this node started lately: a burst of messages costs one insert, not one
-/// each. Short, so a ladder that ended lets the next message start a new one soon.
+/// How long this node remembers a ladder it started: a burst of messages costs one insert, not
+/// one each. Never longer than the shortest first step, so the ladder is still stored while it is
+/// remembered (one that ends early clears the entry on the node that ran it).
 const STARTED_TTL: Duration = Duration::from_secs(5);
 
 /// The escalation webhook's body (SPEC §9.2).
@@ -45,13 +46,19 @@ pub struct Ladders {
 
 impl Ladders {
     pub fn new(store: Arc<dyn Store>, delays: Delays, notify: bool) -> Self {
+        let first_step = [delays.high, delays.normal, delays.low]
+            .iter()
+            .map(|s| u64::try_from(s.push).unwrap_or(0))
+            .min()
+            .unwrap_or(0);
+        let ttl = STARTED_TTL.min(Duration::from_millis(first_step));
         Ladders {
             store,
             delays,
             notify,
             started: moka::sync::Cache::builder()
                 .max_capacity(100_000)
-                .time_to_live(STARTED_TTL)
+                .time_to_live(ttl.max(Duration::from_millis(1)))
                 .build(),
         }
     }
@@ -66,7 +73,8 @@ impl Ladders {
         self.started.insert(key.clone(), ());
         let (me, chat, recipient) = (self.clone(), chat.clone(), recipient.to_owned());
         tokio::spawn(async move {
-            if let Err(e) = me.start(&chat, &recipient, key).await {
+            if let Err(e) = me.start(&chat, &recipient, key.clone()).await {
+                me.started.invalidate(&key);
                 tracing::warn!(chat_id = %chat.id, error = %e, "starting a notification ladder failed");
             }
         });

@@ -85,7 +85,8 @@ impl Jobs {
         let kind = job.kind.as_str();
         let outcome = match self.handlers.get(kind) {
             Some(handler) => handler.run(job).await,
-            None => Outcome::Drop(format!("no handler for jobs of kind {kind:?}")),
+            // A newer node may know the kind (a rolling upgrade): try again later.
+            None => Outcome::Retry(format!("no handler for jobs of kind {kind:?}")),
         };
         let (label, settle, spawn) = self.settle(job, outcome);
         metrics::counter!("omw_jobs_total", "kind" => metric_kind(kind), "outcome" => label)

@@ -73,8 +73,9 @@ impl Handler for Webhooks {
         let Ok(p) = serde_json::from_str::<Payload>(&job.payload) else {
             return Outcome::Drop("webhook payload does not parse".into());
         };
+        // Another node may have the URL (a rolling change of configuration): try again later.
         let Some(target) = self.targets.get(&p.target) else {
-            return Outcome::Drop(format!("no URL configured for the {} webhook", p.target));
+            return Outcome::Retry(format!("no URL configured for the {} webhook", p.target));
         };
         let answer = self
             .client
