@@ -52,6 +52,8 @@ pub struct Job {
     /// Also the claim's token: settling checks it, so a node whose lease ran out (and whose
     /// job another node took over) cannot settle it.
     pub lease_until: Millis,
+    /// How often a schedule of the same `dedupe_key` was refused, as of the claim.
+    pub touched: i64,
     pub created_at: Millis,
 }
 
@@ -66,8 +68,12 @@ impl std::ops::Deref for Job {
 /// What becomes of a claimed job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settle {
-    /// Finished (or given up): delete it.
+    /// Finished (or given up): delete it. If a schedule of its `dedupe_key` was refused since the
+    /// claim (the job was running, so the new work rode on it), run it again at once instead.
     Done,
+    /// Like [`Settle::Done`], but a job touched since the claim starts again as given (a new
+    /// notification ladder for the message that came in meanwhile).
+    DoneOrRestart { run_at: Millis, payload: String },
     /// Run it again at `run_at` with `payload`: a failed try (`retry`, the attempt count
     /// stays) or the job's next step (the count starts again).
     Later {
@@ -79,7 +85,8 @@ pub enum Settle {
 
 #[async_trait]
 pub trait Outbox: Send + Sync {
-    /// Store a job; false (and nothing stored) when a live job has the same `dedupe_key`.
+    /// Store a job; false (and nothing stored) when a live job has the same `dedupe_key` — that
+    /// job is marked touched, so settling it as done does not lose what came in meanwhile.
     async fn schedule_job(&self, job: NewJob) -> Result<bool, StoreError>;
 
     /// Take up to `limit` due jobs (`run_at <= now`, no live lease), earliest first, leasing

@@ -943,6 +943,63 @@ async fn outbox_claims_leases_and_settles(db: Arc<TestDb>) {
     assert_eq!(s.count_jobs("a").await.unwrap(), 2);
 }
 
+/// Work that comes in for a job while it runs is not lost: the refused schedule marks the job
+/// touched, and settling it as done starts it over instead of deleting it.
+async fn outbox_touched_jobs_start_over(db: Arc<TestDb>) {
+    let s = store(&db).await;
+    let t0 = 7_000_000;
+    let keyed = || NewJob {
+        dedupe_key: Some("ladder:c:u".into()),
+        ..job("ladder", t0)
+    };
+    assert!(s.schedule_job(keyed()).await.unwrap());
+    let claimed = s.claim_jobs(t0, 100, 1).await.unwrap().pop().unwrap();
+    assert_eq!(claimed.touched, 0);
+    assert!(
+        !s.schedule_job(keyed()).await.unwrap(),
+        "refused: the job is live"
+    );
+    let restart = Settle::DoneOrRestart {
+        run_at: t0 + 50,
+        payload: "{\"fresh\":1}".into(),
+    };
+    assert!(s.settle_job(&claimed, restart, vec![]).await.unwrap());
+    assert!(s.claim_jobs(t0 + 49, 100, 1).await.unwrap().is_empty());
+    let again = s
+        .claim_jobs(t0 + 50, 100, 1)
+        .await
+        .unwrap()
+        .pop()
+        .expect("started over");
+    assert_eq!(
+        (again.id.as_str(), again.payload.as_str()),
+        (claimed.id.as_str(), "{\"fresh\":1}")
+    );
+    assert_eq!((again.attempts, again.touched), (1, 0));
+    // Touched again: a plain Done runs it once more at once, as it was.
+    assert!(!s.schedule_job(keyed()).await.unwrap());
+    assert!(s.settle_job(&again, Settle::Done, vec![]).await.unwrap());
+    let third = s
+        .claim_jobs(omw_domain::time::now_millis(), 100, 1)
+        .await
+        .unwrap()
+        .pop();
+    assert_eq!(
+        third.map(|j| j.payload.clone()).as_deref(),
+        Some("{\"fresh\":1}")
+    );
+    // Untouched, Done deletes it.
+    let last = s
+        .claim_jobs(omw_domain::time::now_millis() + 1000, 100, 1)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert!(s.settle_job(&last, Settle::Done, vec![]).await.unwrap());
+    assert_eq!(s.count_jobs("ladder").await.unwrap(), 0);
+    assert!(s.schedule_job(keyed()).await.unwrap(), "the key is free");
+}
+
 /// Claimers racing for the same jobs get each job once.
 async fn outbox_claims_are_exclusive(db: Arc<TestDb>) {
     let s = store(&db).await;
@@ -994,4 +1051,5 @@ omw_testkit::each_backend!(
     unknown_chat_is_not_found,
     outbox_claims_leases_and_settles,
     outbox_claims_are_exclusive,
+    outbox_touched_jobs_start_over,
 );

@@ -11,6 +11,7 @@ CREATE TABLE jobs (
     run_at      BIGINT NOT NULL,
     attempts    BIGINT NOT NULL,
     lease_until BIGINT NOT NULL,
+    touched     BIGINT NOT NULL,
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX jobs_due ON jobs (run_at);

@@ -11,6 +11,7 @@ CREATE TABLE jobs (
     run_at      INTEGER NOT NULL,
     attempts    INTEGER NOT NULL,
     lease_until INTEGER NOT NULL,
+    touched     INTEGER NOT NULL,
     created_at  INTEGER NOT NULL
 );
 CREATE INDEX jobs_due ON jobs (run_at);

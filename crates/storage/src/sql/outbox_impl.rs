@@ -76,12 +76,32 @@ macro_rules! impl_sql_outbox {
             ) -> Result<bool, crate::error::StoreError> {
                 let mut tx = self.begin_write().await?;
                 let settled = match settle {
-                    crate::outbox::Settle::Done => {
-                        sqlx::query(self.q.delete_job_leased.clone())
+                    crate::outbox::Settle::Done | crate::outbox::Settle::DoneOrRestart { .. } => {
+                        let deleted = sqlx::query(self.q.delete_job_leased.clone())
                             .bind(&job.id)
                             .bind(job.lease_until)
+                            .bind(job.touched)
                             .execute(&mut *tx)
-                            .await?
+                            .await?;
+                        if deleted.rows_affected() > 0 {
+                            deleted
+                        } else {
+                            // Touched since the claim (or the lease is lost: then this matches
+                            // nothing either).
+                            let (run_at, payload) = match settle {
+                                crate::outbox::Settle::DoneOrRestart { run_at, payload } => {
+                                    (*run_at, payload.as_str())
+                                }
+                                _ => (omw_domain::time::now_millis(), job.payload.as_str()),
+                            };
+                            sqlx::query(self.q.restart_job.clone())
+                                .bind(run_at)
+                                .bind(payload)
+                                .bind(&job.id)
+                                .bind(job.lease_until)
+                                .execute(&mut *tx)
+                                .await?
+                        }
                     }
                     crate::outbox::Settle::Later {
                         run_at,
@@ -126,17 +146,34 @@ macro_rules! impl_sql_outbox {
                     ))
                     .into());
                 }
-                let done = sqlx::query(self.q.insert_job.clone())
-                    .bind(&job.id)
-                    .bind(&job.kind)
-                    .bind(&job.dedupe_key)
-                    .bind(&job.chat_id)
-                    .bind(&job.payload)
-                    .bind(job.run_at)
-                    .bind(omw_domain::time::now_millis())
-                    .execute(&mut **tx)
-                    .await?;
-                Ok(done.rows_affected() > 0)
+                // Refused for its key: mark the live job touched. Should that job have been
+                // deleted between the two statements, the key is free again: insert once more.
+                for _ in 0..3 {
+                    let done = sqlx::query(self.q.insert_job.clone())
+                        .bind(&job.id)
+                        .bind(&job.kind)
+                        .bind(&job.dedupe_key)
+                        .bind(&job.chat_id)
+                        .bind(&job.payload)
+                        .bind(job.run_at)
+                        .bind(omw_domain::time::now_millis())
+                        .execute(&mut **tx)
+                        .await?;
+                    if done.rows_affected() > 0 {
+                        return Ok(true);
+                    }
+                    let Some(key) = &job.dedupe_key else {
+                        return Ok(false);
+                    };
+                    let touched = sqlx::query(self.q.touch_job.clone())
+                        .bind(key)
+                        .execute(&mut **tx)
+                        .await?;
+                    if touched.rows_affected() > 0 {
+                        return Ok(false);
+                    }
+                }
+                Ok(false)
             }
         }
     };

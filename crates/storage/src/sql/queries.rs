@@ -24,7 +24,7 @@ const MSG_COLS: &str = "m.id, m.chat_id, m.seq, m.sender_id, m.sender_role, m.se
      a.width AS att_width, a.height AS att_height, a.duration_ms AS att_duration_ms";
 
 const JOB_COLS: &str =
-    "id, kind, dedupe_key, chat_id, payload, run_at, attempts, lease_until, created_at";
+    "id, kind, dedupe_key, chat_id, payload, run_at, attempts, lease_until, touched, created_at";
 
 const ATT_COLS: &str = "id, chat_id, uploader_id, name, mime, size, storage_key, thumb_key, \
      width, height, duration_ms, message_id, created_at";
@@ -81,6 +81,8 @@ pub struct Queries {
     pub due_jobs: SqlStr,
     pub lease_job: SqlStr,
     pub delete_job_leased: SqlStr,
+    pub touch_job: SqlStr,
+    pub restart_job: SqlStr,
     pub reschedule_job: SqlStr,
     pub delete_chat_jobs: SqlStr,
     pub count_jobs: SqlStr,
@@ -266,7 +268,7 @@ impl Queries {
             // `INSERT IGNORE` also ignores other errors, but every value here is the service's
             // own and bounded (ids, keys, a payload far below MEDIUMTEXT).
             insert_job: q(format!(
-                "{} INTO jobs ({JOB_COLS}) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?){}",
+                "{} INTO jobs ({JOB_COLS}) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?){}",
                 if dialect == Dialect::MySql {
                     "INSERT IGNORE"
                 } else {
@@ -291,7 +293,15 @@ impl Queries {
             lease_job: q(
                 "UPDATE jobs SET lease_until = ?, attempts = attempts + 1 WHERE id = ?".into(),
             ),
-            delete_job_leased: q("DELETE FROM jobs WHERE id = ? AND lease_until = ?".into()),
+            delete_job_leased: q(
+                "DELETE FROM jobs WHERE id = ? AND lease_until = ? AND touched = ?".into(),
+            ),
+            touch_job: q("UPDATE jobs SET touched = touched + 1 WHERE dedupe_key = ?".into()),
+            restart_job: q(
+                "UPDATE jobs SET run_at = ?, payload = ?, attempts = 0, touched = 0, \
+                 lease_until = 0 WHERE id = ? AND lease_until = ?"
+                    .into(),
+            ),
             reschedule_job: q("UPDATE jobs SET run_at = ?, payload = ?, attempts = ?, \
                  lease_until = 0 WHERE id = ? AND lease_until = ?"
                 .into()),

@@ -98,11 +98,22 @@ impl Ladders {
         Ok(())
     }
 
-    /// The ladder is over: the next message may start another.
-    fn ended(&self, l: &Ladder) -> Outcome {
+    /// The ladder is over: the next message may start another. One that came in while this
+    /// step ran found the ladder still stored; the store then starts it over, fresh.
+    fn ended(&self, l: &Ladder, spawn: Vec<NewJob>) -> Outcome {
         self.started
             .invalidate(&ladder::dedupe_key(&l.chat_id, &l.recipient_id));
-        Outcome::Done { spawn: vec![] }
+        let (fresh, run_at) = Ladder::start(
+            &l.chat_id,
+            &l.recipient_id,
+            l.urgency,
+            now_millis(),
+            &self.delays,
+        );
+        Outcome::Done {
+            spawn,
+            restart: Some((run_at, payload(&fresh))),
+        }
     }
 
     fn climb(&self, l: &Ladder) -> Outcome {
@@ -111,7 +122,7 @@ impl Ladders {
                 run_at,
                 payload: payload(&next),
             },
-            None => self.ended(l),
+            None => self.ended(l, vec![]),
         }
     }
 }
@@ -128,7 +139,7 @@ impl Handler for Ladders {
         };
         let chat = match self.store.get_chat(&l.chat_id).await {
             Ok(Some(chat)) if chat.status == ChatStatus::Active => chat,
-            Ok(_) => return self.ended(&l),
+            Ok(_) => return self.ended(&l, vec![]),
             Err(e) => return Outcome::Retry(e.to_string()),
         };
         let unread = match self.store.unread_for(&l.chat_id, &l.recipient_id).await {
@@ -137,7 +148,7 @@ impl Handler for Ladders {
         };
         if unread == 0 {
             metrics::counter!("omw_ladder_ended_total", "by" => "read").increment(1);
-            return self.ended(&l);
+            return self.ended(&l, vec![]);
         }
         match l.next {
             // Web push (SPEC §9.2) is the first rung; until a device subscribes, the ladder
@@ -154,12 +165,9 @@ impl Handler for Ladders {
                 };
                 let waited = now_millis().saturating_sub(l.started_at).max(0);
                 metrics::histogram!("omw_ladder_escalation_seconds").record(waited as f64 / 1000.0);
-                let spawn = vec![webhook::job("notify", &body, Some(&chat.id))];
-                self.started
-                    .invalidate(&ladder::dedupe_key(&l.chat_id, &l.recipient_id));
-                Outcome::Done { spawn }
+                self.ended(&l, vec![webhook::job("notify", &body, Some(&chat.id))])
             }
-            Rung::Webhook => self.ended(&l),
+            Rung::Webhook => self.ended(&l, vec![]),
         }
     }
 }

@@ -20,8 +20,13 @@ use crate::config::JobSettings;
 /// What running a job came to.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Finished; `spawn` is scheduled in the same transaction as the job's deletion.
-    Done { spawn: Vec<NewJob> },
+    /// Finished; `spawn` is scheduled in the same transaction as the job's deletion. A job whose
+    /// dedupe key was asked for again while it ran starts over as `restart` (`run_at`,
+    /// `payload`), or at once as it was when `restart` is `None`.
+    Done {
+        spawn: Vec<NewJob>,
+        restart: Option<(i64, String)>,
+    },
     /// The job's next step, at `run_at`, with a new payload.
     Next { run_at: i64, payload: String },
     /// Failed for now (a receiver down, a timeout): tried again with backoff, until
@@ -105,7 +110,14 @@ impl Jobs {
     fn settle(&self, job: &Job, outcome: Outcome) -> (&'static str, Settle, Vec<NewJob>) {
         let s = &self.settings;
         match outcome {
-            Outcome::Done { spawn } => ("done", Settle::Done, spawn),
+            Outcome::Done {
+                spawn,
+                restart: None,
+            } => ("done", Settle::Done, spawn),
+            Outcome::Done {
+                spawn,
+                restart: Some((run_at, payload)),
+            } => ("done", Settle::DoneOrRestart { run_at, payload }, spawn),
             Outcome::Next { run_at, payload } => {
                 let next = Settle::Later {
                     run_at,

@@ -98,7 +98,10 @@ impl Handler for Webhooks {
         metrics::counter!("omw_webhook_attempts_total", "target" => target.name, "result" => result)
             .increment(1);
         match (result, answer) {
-            ("delivered", _) => Outcome::Done { spawn: vec![] },
+            ("delivered", _) => Outcome::Done {
+                spawn: vec![],
+                restart: None,
+            },
             (_, Err(e)) => Outcome::Retry(format!("{} webhook: {e}", target.name)),
             ("failed", Ok(r)) => {
                 Outcome::Retry(format!("{} webhook answered {}", target.name, r.status()))
