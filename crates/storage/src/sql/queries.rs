@@ -127,15 +127,18 @@ impl Queries {
             booking_by_id_locked: q(format!(
                 "SELECT {BOOKING_COLS} FROM bookings WHERE id = ?{lock}"
             )),
-            insert_booking: q(format!(
-                "INSERT INTO bookings ({BOOKING_COLS}, updated_at) \
+            // The customer never changes (the domain refuses it); setting it again keeps the
+            // two statements' parameters alike.
+            insert_booking: q(
+                "INSERT INTO bookings (customer_id, customer_name, worker_id, \
+                 worker_name, status, starts_at, region, updated_at, id) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            )),
-            update_booking: q(
-                "UPDATE bookings SET customer_name = ?, worker_id = ?, worker_name = ?, \
-                 status = ?, starts_at = ?, region = ?, updated_at = ? WHERE id = ?"
                     .into(),
             ),
+            update_booking: q("UPDATE bookings SET customer_id = ?, customer_name = ?, \
+                 worker_id = ?, worker_name = ?, status = ?, starts_at = ?, region = ?, \
+                 updated_at = ? WHERE id = ?"
+                .into()),
             chat_by_id: q(format!("{chat_select} WHERE c.id = ?")),
             chat_by_booking: q(format!("{chat_select} WHERE c.booking_id = ?")),
             chats_of_customer: my_chats("customer_id"),

@@ -426,32 +426,24 @@ macro_rules! impl_sql_store {
                 if plan.changed {
                     let worker_id = b.worker.as_ref().map(|w| w.id.as_str());
                     let worker_name = b.worker.as_ref().map(|w| w.name.as_str());
-                    if current.is_none() {
-                        sqlx::query(self.q.insert_booking.clone())
-                            .bind(&b.id)
-                            .bind(&b.customer.id)
-                            .bind(&b.customer.name)
-                            .bind(worker_id)
-                            .bind(worker_name)
-                            .bind(b.status.as_str())
-                            .bind(b.starts_at)
-                            .bind(&b.region)
-                            .bind(now)
-                            .execute(&mut **tx)
-                            .await?;
+                    // Both statements take the same values in the same order.
+                    let write = if current.is_none() {
+                        &self.q.insert_booking
                     } else {
-                        sqlx::query(self.q.update_booking.clone())
-                            .bind(&b.customer.name)
-                            .bind(worker_id)
-                            .bind(worker_name)
-                            .bind(b.status.as_str())
-                            .bind(b.starts_at)
-                            .bind(&b.region)
-                            .bind(now)
-                            .bind(&b.id)
-                            .execute(&mut **tx)
-                            .await?;
-                    }
+                        &self.q.update_booking
+                    };
+                    sqlx::query(write.clone())
+                        .bind(&b.customer.id)
+                        .bind(&b.customer.name)
+                        .bind(worker_id)
+                        .bind(worker_name)
+                        .bind(b.status.as_str())
+                        .bind(b.starts_at)
+                        .bind(&b.region)
+                        .bind(now)
+                        .bind(&b.id)
+                        .execute(&mut **tx)
+                        .await?;
                 }
 
                 let mut chat_id: Option<String> = None;

@@ -267,7 +267,7 @@ pub const ALL: &[Metric] = &[
     Metric {
         name: "omw_jobs_total",
         kind: Kind::Counter,
-        help: "Outbox jobs run, by kind and outcome (done, next, retry, dropped).",
+        help: "Outbox jobs run, by kind and outcome (done, next, retry, dropped, lease_lost, settle_failed).",
         initial: JOB_OUTCOMES,
         redis: false,
     },

@@ -94,17 +94,20 @@ impl Jobs {
             None => Outcome::Retry(format!("no handler for jobs of kind {kind:?}")),
         };
         let (label, settle, spawn) = self.settle(job, outcome);
-        metrics::counter!("omw_jobs_total", "kind" => metric_kind(kind), "outcome" => label)
-            .increment(1);
-        match self.store.settle_job(job, settle, spawn).await {
-            Ok(true) => {}
+        // Counted once settled: a run whose settle failed runs again and counts then.
+        let label = match self.store.settle_job(job, settle, spawn).await {
+            Ok(true) => label,
             Ok(false) => {
-                tracing::warn!(job_id = %job.id, kind, "job lease lost; another node runs it")
+                tracing::warn!(job_id = %job.id, kind, "job lease lost; another node runs it");
+                "lease_lost"
             }
             Err(e) => {
-                tracing::warn!(job_id = %job.id, kind, error = %e, "settling a job failed; it runs again")
+                tracing::warn!(job_id = %job.id, kind, error = %e, "settling a job failed; it runs again");
+                "settle_failed"
             }
-        }
+        };
+        metrics::counter!("omw_jobs_total", "kind" => metric_kind(kind), "outcome" => label)
+            .increment(1);
     }
 
     fn settle(&self, job: &Job, outcome: Outcome) -> (&'static str, Settle, Vec<NewJob>) {
