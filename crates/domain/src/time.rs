@@ -6,6 +6,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
+/// A duration in milliseconds, `Millis::MAX` if longer than that holds.
+pub fn millis_of(d: std::time::Duration) -> Millis {
+    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
+}
+
 pub fn now_millis() -> Millis {
     Utc::now().timestamp_millis()
 }

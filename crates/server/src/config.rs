@@ -100,7 +100,7 @@ pub struct Config {
 /// How the job runner claims and retries the outbox's jobs.
 #[derive(Debug, Clone)]
 pub struct JobSettings {
-    /// `JOBS_POLL`: how often each node looks for due jobs (it also wakes when it schedules one).
+    /// `JOBS_POLL`: how often each node looks for due jobs; a due job waits at most this long.
     pub poll: Duration,
     /// `JOBS_LEASE`: how long a claimed job stays this node's; a node that dies mid-job loses it
     /// to another after this long.
@@ -156,7 +156,6 @@ fn notify_delays(env: &dyn Env) -> Result<omw_domain::ladder::Delays, ConfigErro
     let Some(v) = env.get(VAR) else {
         return Ok(delays);
     };
-    let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
     for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let shape = || {
             bad(
@@ -167,8 +166,8 @@ fn notify_delays(env: &dyn Env) -> Result<omw_domain::ladder::Delays, ConfigErro
         let (urgency, steps) = part.split_once('=').ok_or_else(shape)?;
         let (push, webhook) = steps.split_once('/').ok_or_else(shape)?;
         let steps = omw_domain::ladder::Steps {
-            push: ms(parse_duration(VAR, push)?),
-            webhook: ms(parse_duration(VAR, webhook)?),
+            push: omw_domain::time::millis_of(parse_duration(VAR, push)?),
+            webhook: omw_domain::time::millis_of(parse_duration(VAR, webhook)?),
         };
         match urgency.trim() {
             "high" => delays.high = steps,

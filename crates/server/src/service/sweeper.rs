@@ -5,7 +5,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use omw_domain::time::now_millis;
+use omw_domain::time::{millis_of, now_millis};
 use tokio::sync::Notify;
 
 use super::ChatService;
@@ -91,8 +91,8 @@ impl ChatService {
     pub(super) async fn purge_failed(&self, chat_id: &str, error: &ServiceError) -> bool {
         metrics::counter!("omw_purge_failures_total").increment(1);
         let backoff = omw_storage::Backoff {
-            base: millis(self.purge_retry.0),
-            max: millis(self.purge_retry.1),
+            base: millis_of(self.purge_retry.0),
+            max: millis_of(self.purge_retry.1),
         };
         match self
             .store
@@ -122,10 +122,6 @@ impl ChatService {
             Err(e) => tracing::warn!(error = %e, "reading the deletion queue failed"),
         }
     }
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Run the sweeper until the process ends: at start (work left by a previous run), every

@@ -7,13 +7,15 @@
 pub mod ladder;
 pub mod webhook;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc};
 
 use async_trait::async_trait;
 use futures::future::join_all;
-use omw_domain::{retention::retry_delay, time::now_millis};
+use omw_domain::{
+    retention::retry_delay,
+    time::{millis_of, now_millis},
+};
 use omw_storage::{Job, NewJob, Settle, Store};
-use tokio::sync::Notify;
 
 use crate::config::JobSettings;
 
@@ -41,12 +43,11 @@ pub trait Handler: Send + Sync {
     async fn run(&self, job: &Job) -> Outcome;
 }
 
-/// The runner's handle: schedule jobs, wake the loop.
+/// The runner: the handlers by kind, and how it claims and retries.
 pub struct Jobs {
     store: Arc<dyn Store>,
     handlers: HashMap<&'static str, Arc<dyn Handler>>,
     settings: JobSettings,
-    wake: Notify,
 }
 
 impl Jobs {
@@ -55,7 +56,6 @@ impl Jobs {
             store,
             handlers: HashMap::new(),
             settings,
-            wake: Notify::new(),
         }
     }
 
@@ -64,23 +64,12 @@ impl Jobs {
         self.handlers.insert(kind, handler);
     }
 
-    /// Store a job (false when its dedupe key is taken) and wake this node's runner if it is
-    /// due now.
-    pub async fn schedule(&self, job: NewJob) -> Result<bool, omw_storage::StoreError> {
-        let due_now = job.run_at <= now_millis();
-        let stored = self.store.schedule_job(job).await?;
-        if stored && due_now {
-            self.wake.notify_one();
-        }
-        Ok(stored)
-    }
-
     /// Claim and run one batch of due jobs; how many ran.
     pub async fn run_due(&self) -> Result<usize, omw_storage::StoreError> {
         let s = &self.settings;
         let jobs = self
             .store
-            .claim_jobs(now_millis(), millis(s.lease), s.batch)
+            .claim_jobs(now_millis(), millis_of(s.lease), s.batch)
             .await?;
         join_all(jobs.iter().map(|job| self.run_one(job))).await;
         Ok(jobs.len())
@@ -131,7 +120,8 @@ impl Jobs {
             }
             Outcome::Retry(why) if job.attempts < i64::from(s.max_attempts) => {
                 let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
-                let wait = retry_delay(attempts, millis(s.retry_backoff), millis(s.retry_max));
+                let wait =
+                    retry_delay(attempts, millis_of(s.retry_backoff), millis_of(s.retry_max));
                 tracing::info!(job_id = %job.id, kind = %job.kind, attempts, error = %why, "job failed; retrying later");
                 let later = Settle::Later {
                     run_at: now_millis().saturating_add(wait),
@@ -157,12 +147,8 @@ fn metric_kind(kind: &str) -> &'static str {
     }
 }
 
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// Run due jobs until the process ends: at once when there is more, every `JOBS_POLL`
-/// otherwise, and when this node schedules a job that is due now.
+/// Run due jobs until the process ends: at once while there is more, every `JOBS_POLL`
+/// otherwise.
 pub fn spawn(jobs: Arc<Jobs>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -171,10 +157,7 @@ pub fn spawn(jobs: Arc<Jobs>) -> tokio::task::JoinHandle<()> {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "claiming jobs failed; retrying later"),
             }
-            tokio::select! {
-                _ = tokio::time::sleep(jobs.settings.poll) => {}
-                _ = jobs.wake.notified() => {}
-            }
+            tokio::time::sleep(jobs.settings.poll).await;
         }
     })
 }
