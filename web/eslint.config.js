@@ -57,6 +57,12 @@ export default tseslint.config(
     },
   },
   {
+    // The service worker is served as it is (web/public), a classic script.
+    files: ['public/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { ecmaVersion: 2022, sourceType: 'script', globals: { ...globals.serviceworker } },
+  },
+  {
     files: ['*.js', '**/*.config.{js,ts}', 'packages/lib.vite.ts', 'scripts/**'],
     languageOptions: { globals: { ...globals.node } },
   },

@@ -7,9 +7,10 @@ import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import {
-  acceptedBooking, ask, collect, connect, eventually, freePort, history, next, platform, sleep,
+  acceptedBooking, ask, collect, connect, eventually, freePort, history, next, platform, rest, sleep,
   startServer, text, token, uid,
 } from './lib/harness.mjs';
+import { pushService, pushingEnv } from './lib/push.mjs';
 
 const REDIS = process.env.OMW_TEST_REDIS_URL;
 const DB = process.env.OMW_TEST_DATABASE_URL ?? 'sqlite';
@@ -103,6 +104,34 @@ describe('two nodes, one database, Redis', { skip }, () => {
     assert.ok((await gone).last_seen);
     cust.close();
   }));
+
+  test('a worker attending on node A gets no push for a message sent on node B; blurred, one', async () => {
+    const svc = await pushService();
+    try {
+      await onTwoNodes({ env: pushingEnv() }, async ({ a, b }) => {
+        const bk = await acceptedBooking(a.url);
+        const sub = svc.subscription(bk.worker.id);
+        assert.equal((await rest(a.url, 'POST', '/push/subscriptions', bk.workerToken, sub)).status, 201);
+        const work = await connect(a.url, bk.workerToken);
+        assert.equal((await ask(work, 'join_chat', { chat_id: bk.chat.id })).ok, true);
+        assert.deepEqual(await ask(work, 'presence', { focused: true }), { ok: true });
+        const cust = await connect(b.url, bk.customerToken);
+        // Both nodes run ladder steps: whichever runs this one asks the other.
+        for (const body of ['at the gate', 'still here']) {
+          assert.equal((await ask(cust, 'send_message', text(bk.chat.id, body))).ok, true);
+          await sleep(1500);
+        }
+        assert.equal(svc.seen.length, 0, 'attending on the other node: no push');
+        assert.deepEqual(await ask(work, 'presence', { focused: false }), { ok: true });
+        assert.equal((await ask(cust, 'send_message', text(bk.chat.id, 'hello?'))).ok, true);
+        await eventually(() => svc.seen.length === 1, 'one push once the worker blurred');
+        work.close();
+        cust.close();
+      });
+    } finally {
+      await svc.close();
+    }
+  });
 
   test('a booking accepted through node A opens the chat for both parties on node B', () => onTwoNodes({}, async ({ a, b }) => {
     const booking = uid('b');

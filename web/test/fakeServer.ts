@@ -1,4 +1,4 @@
-import type { Chat, Message, Participant } from '@omw-chat/client';
+import type { Chat, Message, Participant, PushSubscriptionRequest } from '@omw-chat/client';
 import { FakeSocket } from './fakeSocket';
 
 export const ME = { id: 'c1', name: 'Alice', role: 'customer' as const };
@@ -27,6 +27,8 @@ export class FakeServer {
   dropAcks = false;
   /** When true, send_message is lost on the way (neither stored nor acknowledged). */
   loseSends = false;
+  /** When true, `presence` is refused, as by a server that predates it. */
+  refusePresence = false;
   reads: Record<string, number> = { [ME.id]: 0, [OTHER.id]: 0 };
   readonly sockets: FakeSocket[] = [];
 
@@ -57,6 +59,38 @@ export class FakeServer {
     this.messages.push(m);
     return m;
   }
+
+  /** Web push (SPEC §9.2): the VAPID public key (a P-256 point, base64url) and the stored subscriptions. */
+  vapidKey = 'BNQfWOrsVmX6ZEdroyNCg3op6NV4VwuBUbikCq-STXMbxxEFtplmbhQqjrzCoaueSNTcMqGHK4XdQpt1GaKuLIc';
+  readonly pushSubscriptions = new Map<string, PushSubscriptionRequest>();
+  /** Every REST request, as `METHOD path`. */
+  readonly requests: string[] = [];
+
+  /** The REST side as a `fetch` (only /api/v1/push/* is modelled); the token must be `token`. */
+  fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const method = init.method ?? 'GET';
+    const path = new URL(String(input), 'http://chat.test').pathname;
+    this.requests.push(`${method} ${path}`);
+    const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    const refuse = (status: number, code: string) => json(status, { error: { code, message: code } });
+    if (new Headers(init.headers).get('authorization') !== 'Bearer token') return refuse(401, 'unauthorized');
+    const body = typeof init.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : {};
+    switch (`${method} ${path}`) {
+      case 'GET /api/v1/push/vapid-public-key':
+        return json(200, { key: this.vapidKey });
+      case 'POST /api/v1/push/subscriptions': {
+        const sub = body as unknown as PushSubscriptionRequest;
+        if (!sub.endpoint?.startsWith('https://') || !sub.keys?.p256dh || !sub.keys.auth) return refuse(400, 'invalid_payload');
+        this.pushSubscriptions.set(sub.endpoint, sub);
+        return new Response(null, { status: 201 });
+      }
+      case 'DELETE /api/v1/push/subscriptions':
+        this.pushSubscriptions.delete(body.endpoint as string);
+        return new Response(null, { status: 204 });
+      default:
+        return refuse(404, 'not_found');
+    }
+  };
 
   socket(): FakeSocket {
     const s = new FakeSocket((event, payload, ack) => this.handle(event, payload as Record<string, unknown>, ack));
@@ -109,6 +143,9 @@ export class FakeServer {
         ack({ ok: true, last_read_seq: this.reads[ME.id] });
         return;
       }
+      case 'presence':
+        ack(this.refusePresence ? { ok: false, error: { code: 'invalid_payload', message: 'unknown event: presence' } } : { ok: true });
+        return;
       default:
         ack({ ok: true });
     }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod ladder;
 pub mod message;
 pub mod notice;
+pub mod push;
 pub mod retention;
 pub mod time;
 

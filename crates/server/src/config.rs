@@ -95,6 +95,53 @@ pub struct Config {
     pub webhook_timeout: Duration,
     /// `NOTIFY_DELAYS`: the notification ladder's delays per urgency.
     pub notify_delays: omw_domain::ladder::Delays,
+    /// Web Push: the VAPID key and subject, and which endpoints are accepted.
+    pub push: PushSettings,
+}
+
+/// Web Push (SPEC §9.2).
+#[derive(Debug, Clone)]
+pub struct PushSettings {
+    /// `VAPID_PRIVATE_KEY_FILE`: the VAPID signing key (P-256, PEM); `None` uses
+    /// `./data/vapid.pem`, created on first start.
+    pub vapid_key_file: Option<PathBuf>,
+    /// Where `vapid_key_file` is created when unset.
+    pub default_key_file: PathBuf,
+    /// `VAPID_SUBJECT`: how push services reach the operator (`mailto:` or `https:`).
+    pub vapid_subject: String,
+    /// `PUSH_ALLOW_INSECURE_ENDPOINTS`: accept `http` endpoints and local addresses (tests).
+    pub allow_insecure_endpoints: bool,
+}
+
+impl PushSettings {
+    fn load(env: &dyn Env, data_dir: &std::path::Path) -> Result<Self, ConfigError> {
+        let vapid_subject = env
+            .get("VAPID_SUBJECT")
+            .unwrap_or_else(|| DEFAULT_VAPID_SUBJECT.to_string());
+        if !(vapid_subject.starts_with("mailto:") || vapid_subject.starts_with("https://")) {
+            return Err(bad("VAPID_SUBJECT", "must be a mailto: or https: URL"));
+        }
+        Ok(PushSettings {
+            vapid_key_file: env.get("VAPID_PRIVATE_KEY_FILE").map(PathBuf::from),
+            default_key_file: data_dir.join("vapid.pem"),
+            vapid_subject,
+            allow_insecure_endpoints: flag(env, "PUSH_ALLOW_INSECURE_ENDPOINTS", false)?,
+        })
+    }
+}
+
+/// What `VAPID_SUBJECT` is when unset: a placeholder that push services accept; operators set
+/// their own contact.
+pub const DEFAULT_VAPID_SUBJECT: &str = "mailto:push@omw-chat.invalid";
+
+/// A `true`/`false` (or `1`/`0`) variable.
+fn flag(env: &dyn Env, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match env.get(var).as_deref() {
+        None => Ok(default),
+        Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(_) => Err(bad(var, "must be true or false")),
+    }
 }
 
 /// How the job runner claims and retries the outbox's jobs.
@@ -561,6 +608,7 @@ impl Config {
             webhooks: webhook_targets(env)?,
             webhook_timeout,
             notify_delays: notify_delays(env)?,
+            push: PushSettings::load(env, &data_dir)?,
         })
     }
 }
@@ -668,6 +716,20 @@ impl Config {
                     .map(|(n, s)| format!("{n}={}/{}", ms(s.push), ms(s.webhook)))
                     .join(",")
             }),
+            (
+                "VAPID_PRIVATE_KEY_FILE",
+                self.push
+                    .vapid_key_file
+                    .as_ref()
+                    .unwrap_or(&self.push.default_key_file)
+                    .display()
+                    .to_string(),
+            ),
+            ("VAPID_SUBJECT", self.push.vapid_subject.clone()),
+            (
+                "PUSH_ALLOW_INSECURE_ENDPOINTS",
+                self.push.allow_insecure_endpoints.to_string(),
+            ),
             (
                 "WEB_DIR",
                 self.web_dir

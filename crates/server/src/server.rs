@@ -70,6 +70,11 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     let config = Arc::new(config);
     let mut background = Vec::new();
 
+    if config.redis_url.is_some() && config.push.vapid_key_file.is_none() {
+        tracing::warn!(
+            "several nodes (REDIS_URL) must share one VAPID key: set VAPID_PRIVATE_KEY_FILE to the same key on every node"
+        );
+    }
     let redis = match &config.redis_url {
         Some(url) => {
             let redis = Redis::connect(url, &config.redis_prefix)

@@ -5,6 +5,7 @@ mod backend;
 mod connect;
 mod error;
 mod outbox;
+mod push;
 mod sql;
 mod store;
 
@@ -12,6 +13,7 @@ pub use backend::Backend;
 pub use connect::open;
 pub use error::StoreError;
 pub use outbox::{Job, MAX_DEDUPE_KEY, NewJob, Outbox, Settle};
+pub use push::{PushSubscription, Subscriptions};
 pub use store::{
     Admission, AppliedBooking, AttachmentRecord, Backoff, ChatSummary, Inserted, MessagePage,
     NewAttachment, Page, ReadState, Store,

@@ -5,7 +5,7 @@ use omw_domain::{
     Booking, BookingUpdate, Chat, CloseReason, Message, NewMessage, Role, time::Millis,
 };
 
-use crate::{backend::Backend, error::StoreError, outbox::Outbox};
+use crate::{backend::Backend, error::StoreError, outbox::Outbox, push::Subscriptions};
 
 /// The outcome of applying a platform booking update.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ pub struct AttachmentRecord {
 
 /// Everything the service stores; the [`Outbox`] of jobs included.
 #[async_trait]
-pub trait Store: Outbox + Send + Sync + 'static {
+pub trait Store: Outbox + Subscriptions + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Bring the schema up to date (also run at start).

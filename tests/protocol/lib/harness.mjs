@@ -24,6 +24,8 @@ function freshDatabaseUrl() {
 export async function startServer({ env = {}, databaseUrl } = {}) {
   const dbUrl = databaseUrl ?? freshDatabaseUrl();
   const proc = spawn(BIN, ['serve'], {
+    // What the server creates under ./data (its VAPID key) lands in a folder of its own.
+    cwd: mkdtempSync(join(tmpdir(), 'omw-cwd-')),
     env: {
       PATH: process.env.PATH,
       HOST: '127.0.0.1',

@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Avatar from '@mui/material/Avatar';
 import Box from '@mui/material/Box';
@@ -12,6 +11,7 @@ import { useDemoLocale } from '../i18n';
 import { counterpart } from '@omw-chat/client';
 import { Layout } from './Layout';
 import { BookingTimeline, MessageButton } from './parts';
+import { useChatDialog } from './useChatDialog';
 import { useBookingChat, useDemoBooking, useDemoSession, type DemoSession } from './useDemo';
 
 function Tracking({ session }: { session: DemoSession }) {
@@ -19,7 +19,7 @@ function Tracking({ session }: { session: DemoSession }) {
   const { data, error } = useDemoBooking(client);
   const chatId = useBookingChat(client, data);
   const chatState = useChatState(client, chatId);
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useChatDialog(chatId);
   const booking = data?.booking;
   const worker = booking?.worker ?? null;
   const provider = counterpart(chatState, client.me.id);
@@ -100,7 +100,7 @@ export function ServiceTracking() {
       )}
       {!session && !error && <CircularProgress aria-label={intl.formatMessage({ id: 'demo.signing_in', defaultMessage: 'Signing in' })} />}
       {session && (
-        <ChatEnvProvider getToken={session.getToken} locale={locale}>
+        <ChatEnvProvider getToken={session.getToken} locale={locale} serviceWorkerUrl="/sw.js">
           <Tracking session={session} />
         </ChatEnvProvider>
       )}

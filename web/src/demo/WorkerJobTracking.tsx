@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import Alert from '@mui/material/Alert';
 import Avatar from '@mui/material/Avatar';
 import Box from '@mui/material/Box';
@@ -19,6 +19,7 @@ import { counterpart, type BookingStatus } from '@omw-chat/client';
 import { demoApi } from './api';
 import { Layout } from './Layout';
 import { BookingTimeline, MessageButton } from './parts';
+import { useChatDialog } from './useChatDialog';
 import { useBookingChat, useDemoBooking, useDemoSession, type DemoSession } from './useDemo';
 
 const ACTIONS: Array<{ status: BookingStatus; label: ReactNode; from: BookingStatus; icon: ReactNode }> = [
@@ -32,7 +33,7 @@ function Job({ session }: { session: DemoSession }) {
   const { data, error, busy, run } = useDemoBooking(client);
   const chatId = useBookingChat(client, data);
   const chatState = useChatState(client, chatId);
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useChatDialog(chatId);
   const booking = data?.booking;
   const customer = counterpart(chatState, client.me.id);
   const final = booking?.status === 'completed' || booking?.status === 'cancelled';
@@ -133,7 +134,7 @@ export function WorkerJobTracking() {
       )}
       {!session && !error && <CircularProgress aria-label={intl.formatMessage({ id: 'demo.signing_in', defaultMessage: 'Signing in' })} />}
       {session && (
-        <ChatEnvProvider getToken={session.getToken} locale={locale}>
+        <ChatEnvProvider getToken={session.getToken} locale={locale} serviceWorkerUrl="/sw.js">
           <Job session={session} />
         </ChatEnvProvider>
       )}

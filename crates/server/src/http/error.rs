@@ -61,6 +61,14 @@ pub(super) enum Refused {
     NotFound(ErrorReply),
 }
 
+/// The refusal of a user's call outside any chat: no valid token.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its documentation is used
+pub(super) enum Unauthenticated {
+    #[response(status = 401, description = "unauthorized")]
+    Unauthorized(ErrorReply),
+}
+
 /// The refusals of every platform call: no key, or the wrong one.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)] // only its documentation is used

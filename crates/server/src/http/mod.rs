@@ -10,6 +10,7 @@ mod health;
 pub mod metrics;
 pub mod openapi;
 mod platform;
+mod push;
 pub mod state;
 mod trace;
 pub(crate) mod upload_form;
@@ -50,7 +51,13 @@ pub fn cors(config: &Config) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(origin)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::OPTIONS])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
         .allow_headers([
             axum::http::header::AUTHORIZATION,
             axum::http::header::CONTENT_TYPE,
@@ -63,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .merge(platform::routes())
         .merge(chats::routes())
+        .merge(push::routes())
         .fallback(|| async { ServiceError::not_found("no such endpoint") })
         .layer(CompressionLayer::new());
     // Downloads stream files as they are (media is compressed already).

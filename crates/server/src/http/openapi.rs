@@ -13,7 +13,7 @@ use utoipa::{
     },
 };
 
-use super::{attachments, chats, health, metrics, platform};
+use super::{attachments, chats, health, metrics, platform, push};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,9 @@ use super::{attachments, chats, health, metrics, platform};
         attachments::upload,
         attachments::file_route,
         attachments::thumb_route,
+        push::vapid_public_key,
+        push::subscribe,
+        push::unsubscribe,
         platform::put_booking,
         platform::get_booking,
         health::healthz,

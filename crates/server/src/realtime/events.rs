@@ -10,7 +10,7 @@ use socketioxide::extract::{AckSender, Event, TryData};
 use tracing::Instrument;
 
 use super::{
-    Adapter, Realtime, SocketRef, chat_room,
+    Adapter, Realtime, SocketRef, attending_room, chat_room,
     session::{Session, Ticket, TurnGuard},
     typing::Change,
 };
@@ -20,8 +20,8 @@ use crate::{
         broadcast::{ServerEvent, UserTyping},
         reply::{Done, Joined, MessageReply, Messages, ReadMark, TokenExpiry},
         request::{
-            InChat, JoinChat, LeaveChat, MarkRead, PageRequest, RefreshToken, SendMessage, Typing,
-            from_json_object,
+            InChat, JoinChat, LeaveChat, MarkRead, PageRequest, PresenceReport, RefreshToken,
+            SendMessage, Typing, from_json_object,
         },
     },
 };
@@ -35,10 +35,11 @@ pub enum ClientEvent {
     Typing(Typing),
     MarkRead(InChat<MarkRead>),
     RefreshToken(RefreshToken),
+    Presence(PresenceReport),
 }
 
 /// The events a client may send, by name.
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 8] = [
     "join_chat",
     "leave_chat",
     "send_message",
@@ -46,6 +47,7 @@ pub const NAMES: [&str; 7] = [
     "typing",
     "mark_read",
     "refresh_token",
+    "presence",
 ];
 
 impl ClientEvent {
@@ -74,6 +76,7 @@ impl ClientEvent {
             "load_messages" => ClientEvent::LoadMessages(from_json_object(value)?),
             "typing" => ClientEvent::Typing(from_json_object(value)?),
             "mark_read" => ClientEvent::MarkRead(from_json_object(value)?),
+            "presence" => ClientEvent::Presence(from_json_object(value)?),
             _ => ClientEvent::RefreshToken(from_json_object(value)?),
         })
     }
@@ -178,6 +181,7 @@ async fn run(
         ClientEvent::Typing(p) => typing(rt, s, session, p).await,
         ClientEvent::MarkRead(p) => mark_read(rt, session, p).await,
         ClientEvent::RefreshToken(p) => refresh_token(rt, s, session, p).await,
+        ClientEvent::Presence(p) => presence(s, session, p),
     }
 }
 
@@ -230,6 +234,7 @@ async fn join_chat(
     let chat = if chat.is_active() {
         s.join(chat_room(&chat.id));
         session.set_joined(&chat.id, true);
+        attend(s, session, &chat.id, session.focused());
         // A close that committed after the read above may have emptied the room before this
         // socket joined it. Read again, now that it is in: a close committing after this read
         // empties the room after the join (it leaves the room only once committed).
@@ -238,6 +243,7 @@ async fn join_chat(
             again => {
                 s.leave(chat_room(&chat.id));
                 session.set_joined(&chat.id, false);
+                attend(s, session, &chat.id, false);
                 again?.ok_or_else(|| ServiceError::not_found("chat not found"))?
             }
         }
@@ -256,6 +262,7 @@ async fn leave_chat(
     rt.chats.member_chat(&session.principal, &p.chat_id).await?;
     s.leave(chat_room(&p.chat_id));
     session.set_joined(&p.chat_id, false);
+    attend(s, session, &p.chat_id, false);
     let who = &session.principal;
     if !rt
         .typing
@@ -344,6 +351,27 @@ async fn mark_read(rt: &Arc<Realtime>, session: &Arc<Session>, p: InChat<MarkRea
         .mark_read(&session.principal, &p.chat_id, p.rest.up_to_seq)
         .await?;
     reply(ReadMark { last_read_seq })
+}
+
+/// Put the socket in (or out of) the room of its user's sockets attending `chat_id`.
+fn attend(s: &SocketRef, session: &Session, chat_id: &str, attending: bool) {
+    let who = &session.principal;
+    let room = attending_room(chat_id, who.role, &who.user_id);
+    if attending {
+        s.join(room);
+    } else {
+        s.leave(room);
+    }
+}
+
+/// `presence`: the page is in front of its user, or not any more. The socket attends every
+/// chat it joined while focused (SPEC §9.2).
+fn presence(s: &SocketRef, session: &Arc<Session>, p: PresenceReport) -> Reply {
+    session.set_focused(p.focused);
+    for chat_id in session.joined() {
+        attend(s, session, &chat_id, p.focused);
+    }
+    reply(Done {})
 }
 
 async fn refresh_token(

@@ -1,7 +1,9 @@
 //! Socket.IO (protocol v5) on socketioxide: handshake auth, rooms, events and pushes.
 //!
-//! Rooms: `user:{role}:{id}` (every socket of a user: pushes such as `chat_available`) and
-//! `chat:{id}` (sockets that joined a chat: `new_message`, `user_typing`, `messages_read`).
+//! Rooms: `user:{role}:{id}` (every socket of a user: pushes such as `chat_available`),
+//! `chat:{id}` (sockets that joined a chat: `new_message`, `user_typing`, `messages_read`) and
+//! `attend:{chat}:{role}:{id}` (a user's sockets in that chat whose page is focused: the
+//! notification ladder leaves a user alone while it has one, on any node).
 
 mod admission;
 mod caps;
@@ -46,6 +48,10 @@ pub fn chat_room(chat_id: &str) -> String {
 
 pub fn user_room(role: omw_domain::Role, user_id: &str) -> String {
     format!("user:{}:{user_id}", role.as_str())
+}
+
+pub fn attending_room(chat_id: &str, role: omw_domain::Role, user_id: &str) -> String {
+    format!("attend:{chat_id}:{}:{user_id}", role.as_str())
 }
 
 pub fn principal_room(p: &Principal) -> String {

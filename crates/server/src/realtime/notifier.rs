@@ -1,6 +1,6 @@
 //! Pushes to connected clients, for the service layer.
 
-use super::{SocketIo, Typing, chat_room, root, user_room};
+use super::{SocketIo, Typing, attending_room, chat_room, root, user_room};
 use crate::service::Notifier;
 use async_trait::async_trait;
 use omw_domain::{Chat, CloseReason, Message, Role};
@@ -55,8 +55,14 @@ impl Notifier for SocketNotifier {
             .to([room.clone(), a, b])
             .emit(ChatClosed::NAME, &payload)
             .await;
-        if let Some(io) = root(&self.io) {
-            let _ = io.to(room.clone()).leave(room).await;
+        for room in [
+            room,
+            attending_room(&chat.id, Role::Customer, &chat.customer.id),
+            attending_room(&chat.id, Role::Worker, &chat.worker.id),
+        ] {
+            if let Some(io) = root(&self.io) {
+                let _ = io.to(room.clone()).leave(room).await;
+            }
         }
         self.typing.clear_chat(&chat.id);
     }
@@ -74,4 +80,31 @@ impl Notifier for SocketNotifier {
             .emit(MessagesRead::NAME, &payload)
             .await;
     }
+
+    async fn attending(&self, chat: &Chat, user_id: &str) -> bool {
+        let role = if chat.customer.id == user_id {
+            Role::Customer
+        } else {
+            Role::Worker
+        };
+        let room = attending_room(&chat.id, role, user_id);
+        let Some(io) = root(&self.io) else {
+            return false;
+        };
+        if !io.clone().to(room.clone()).local().sockets().is_empty() {
+            return true;
+        }
+        // The other nodes (Redis): a node that does not answer in time counts as not attending,
+        // so a push goes out rather than none.
+        match io.to(room).timeout(ATTENDING_TIMEOUT).fetch_sockets().await {
+            Ok(sockets) => !sockets.is_empty(),
+            Err(e) => {
+                tracing::debug!(error = %e, "asking the other nodes who attends a chat");
+                false
+            }
+        }
+    }
 }
+
+/// How long the other nodes have to say whether a user attends a chat.
+const ATTENDING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);

@@ -4,7 +4,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc, Mutex, PoisonError,
-        atomic::{AtomicI64, AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering},
     },
 };
 
@@ -17,6 +17,8 @@ pub struct Session {
     pub expires_at_ms: AtomicI64,
     /// Chats this socket joined: a few at most, so a list.
     joined: Mutex<Vec<String>>,
+    /// The last `presence { focused }` (SPEC §9.2); false until one comes.
+    focused: AtomicBool,
     next_ticket: AtomicU64,
     turns: Mutex<Turns>,
     life: Mutex<Life>,
@@ -73,6 +75,7 @@ impl Session {
             principal,
             expires_at_ms: AtomicI64::new(expires_at_ms),
             joined: Mutex::new(Vec::new()),
+            focused: AtomicBool::new(false),
             next_ticket: AtomicU64::new(0),
             turns: Mutex::new(Turns::default()),
             life: Mutex::new(Life::Connecting),
@@ -132,6 +135,14 @@ impl Session {
 
     pub fn joined(&self) -> Vec<String> {
         self.joined.lock().map(|j| j.clone()).unwrap_or_default()
+    }
+
+    pub fn focused(&self) -> bool {
+        self.focused.load(Ordering::Acquire)
+    }
+
+    pub fn set_focused(&self, focused: bool) {
+        self.focused.store(focused, Ordering::Release);
     }
 
     pub fn set_joined(&self, chat_id: &str, joined: bool) {

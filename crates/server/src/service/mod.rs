@@ -8,6 +8,7 @@ pub mod jobs;
 mod lifecycle;
 pub mod limits;
 pub mod notifier;
+pub mod push;
 pub mod sweeper;
 pub mod uploads;
 mod writer;
@@ -46,6 +47,7 @@ pub struct ChatService {
     /// The outbox's runner: webhooks, notification ladders.
     jobs: Arc<jobs::Jobs>,
     ladders: Arc<jobs::ladder::Ladders>,
+    push: push::Push,
 }
 
 impl ChatService {
@@ -68,11 +70,22 @@ impl ChatService {
         let notify = config.webhooks.iter().any(|t| t.name == "notify");
         let ladders = Arc::new(jobs::ladder::Ladders::new(
             store.clone(),
+            notifier.clone(),
             config.notify_delays,
             notify,
         ));
         jobs.handle(jobs::ladder::KIND, ladders.clone());
+        let push = push::Push::new(store.clone(), &config.push)?;
+        let pushes = jobs::push::Pushes::new(
+            store.clone(),
+            push.vapid().clone(),
+            push.allow_insecure(),
+            config.webhook_timeout,
+        )
+        .map_err(|e| anyhow::anyhow!("push client: {e}"))?;
+        jobs.handle(jobs::push::KIND, Arc::new(pushes));
         Ok(ChatService {
+            push,
             jobs: Arc::new(jobs),
             ladders,
             writer: writer::Writer::spawn(
@@ -109,6 +122,11 @@ impl ChatService {
     /// The outbox's runner, to spawn its loop (`jobs::spawn`) and to schedule jobs.
     pub fn jobs(&self) -> &Arc<jobs::Jobs> {
         &self.jobs
+    }
+
+    /// Web Push: the VAPID key and users' subscriptions.
+    pub fn push(&self) -> &push::Push {
+        &self.push
     }
 
     /// Which database engine the store runs on.

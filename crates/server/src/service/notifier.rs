@@ -14,6 +14,9 @@ pub trait Notifier: Send + Sync + 'static {
     async fn chat_closed(&self, chat: &Chat, reason: CloseReason);
     /// A participant's read mark moved.
     async fn messages_read(&self, chat: &Chat, user_id: &str, up_to_seq: i64, read_at: i64);
+    /// Whether participant `user_id` is attending the chat: one of their sockets, on any node,
+    /// joined it and reported `presence { focused: true }` (SPEC §9.2).
+    async fn attending(&self, chat: &Chat, user_id: &str) -> bool;
 }
 
 pub struct NoopNotifier;
@@ -24,4 +27,7 @@ impl Notifier for NoopNotifier {
     async fn new_messages(&self, _: &Chat, _: &[Message]) {}
     async fn chat_closed(&self, _: &Chat, _: CloseReason) {}
     async fn messages_read(&self, _: &Chat, _: &str, _: i64, _: i64) {}
+    async fn attending(&self, _: &Chat, _: &str) -> bool {
+        false
+    }
 }

@@ -193,3 +193,10 @@ impl Health {
         }
     }
 }
+
+/// `GET /push/vapid-public-key`: the server's VAPID key (RFC 8292), base64url, for
+/// `pushManager.subscribe({ applicationServerKey })`.
+#[derive(Serialize, ToSchema, TS)]
+pub struct VapidPublicKey {
+    pub key: String,
+}

@@ -140,3 +140,41 @@ pub struct BookingPut {
     #[ts(optional)]
     pub region: Option<String>,
 }
+
+/// `presence`: whether this socket's page is in front of its user (SPEC §9.2). A user attends a
+/// chat while one of their sockets that joined it has reported `focused: true`; the
+/// notification ladder leaves them alone there.
+#[derive(Deserialize, ToSchema, TS)]
+pub struct PresenceReport {
+    pub focused: bool,
+}
+
+/// A browser's keys for a push subscription (RFC 8291), base64url as `PushSubscription.toJSON()`
+/// gives them.
+#[derive(Deserialize, ToSchema, TS)]
+pub struct PushKeys {
+    /// The browser's P-256 public key (65 bytes, uncompressed).
+    pub p256dh: String,
+    /// The authentication secret (16 bytes).
+    pub auth: String,
+}
+
+/// `POST /push/subscriptions`: a browser's push subscription, as `PushSubscription.toJSON()`
+/// gives it (its `expirationTime` is ignored).
+#[derive(Deserialize, ToSchema, TS)]
+pub struct PushSubscriptionRequest {
+    /// The push service's URL: `https`, a public host.
+    pub endpoint: String,
+    #[serde(deserialize_with = "nested_object")]
+    pub keys: PushKeys,
+    #[serde(default, rename = "expirationTime")]
+    #[schema(value_type = Option<f64>)]
+    #[ts(optional, type = "number | null")]
+    pub expiration_time: Option<Value>,
+}
+
+/// `DELETE /push/subscriptions`.
+#[derive(Deserialize, ToSchema, TS)]
+pub struct PushUnsubscribe {
+    pub endpoint: String,
+}

@@ -15,11 +15,11 @@ use super::{
     },
     reply::{
         AttachmentReply, BookingReply, ChatListItem, ChatReply, Chats, Done, ErrorReply, Health,
-        Joined, MessageReply, Messages, Participant, ReadMark, TokenExpiry,
+        Joined, MessageReply, Messages, Participant, ReadMark, TokenExpiry, VapidPublicKey,
     },
     request::{
-        BookingPut, InChat, JoinChat, LeaveChat, MarkRead, PageRequest, RefreshToken, SendMessage,
-        Typing,
+        BookingPut, InChat, JoinChat, LeaveChat, MarkRead, PageRequest, PresenceReport, PushKeys,
+        PushSubscriptionRequest, PushUnsubscribe, RefreshToken, SendMessage, Typing,
     },
 };
 use crate::service::{ErrorCode, ServiceError};
@@ -27,7 +27,7 @@ use crate::service::{ErrorCode, ServiceError};
 type Named = fn(&Config) -> String;
 
 /// The client → server events: name, payload type, and the data of a successful ack.
-pub const CLIENT_EVENTS: [(&str, Named, Named); 7] = [
+pub const CLIENT_EVENTS: [(&str, Named, Named); 8] = [
     ("join_chat", name::<JoinChat>, name::<Joined>),
     ("leave_chat", name::<LeaveChat>, name::<Done>),
     (
@@ -43,6 +43,7 @@ pub const CLIENT_EVENTS: [(&str, Named, Named); 7] = [
     ("typing", name::<Typing>, name::<Done>),
     ("mark_read", name::<InChat<MarkRead>>, name::<ReadMark>),
     ("refresh_token", name::<RefreshToken>, name::<TokenExpiry>),
+    ("presence", name::<PresenceReport>, name::<Done>),
 ];
 
 /// The server → client events: name and payload type.
@@ -162,9 +163,10 @@ pub fn module() -> String {
         MessageKind, SenderRole, Sender, Attachment, SystemCode, SystemNotice, Message,
         ErrorCode, ServiceError, ErrorReply,
         InChat<Done>, JoinChat, LeaveChat, SendMessage, PageRequest, MarkRead, Typing,
-        RefreshToken, BookingPut,
+        RefreshToken, PresenceReport, BookingPut, PushKeys, PushSubscriptionRequest,
+        PushUnsubscribe,
         Done, MessageReply, Messages, ChatReply, ChatListItem, Chats, ReadMark, TokenExpiry,
-        Participant, Joined, BookingReply, AttachmentReply, Health,
+        Participant, Joined, BookingReply, AttachmentReply, Health, VapidPublicKey,
         NewMessage<'static>, ChatAvailable<'static>, ChatClosed<'static>, MessagesRead<'static>,
         Presence, UserStatus<'static>, UserTyping<'static>,
         TokenExpired,

@@ -2,6 +2,7 @@
 //! client that speaks its API.
 #![allow(dead_code)]
 
+pub mod push_service;
 pub mod receiver;
 
 use std::{collections::HashMap, sync::Arc};
@@ -24,6 +25,22 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub db: Arc<TestDb>,
     pub _upload_dir: tempfile::TempDir,
+    /// The VAPID key's folder.
+    pub _keys: tempfile::TempDir,
+}
+
+/// A fresh VAPID key (PEM) in `dir`; its path.
+pub fn vapid_key_file(dir: &std::path::Path) -> String {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let der = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let path = dir.join("vapid.pem");
+    std::fs::write(
+        &path,
+        pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec())),
+    )
+    .unwrap();
+    path.display().to_string()
 }
 
 impl TestServer {
@@ -34,6 +51,7 @@ impl TestServer {
     /// Start with extra environment settings on top of the test defaults.
     pub async fn start_with(db: Arc<TestDb>, extra: &[(&str, &str)]) -> TestServer {
         let uploads = tempfile::tempdir().unwrap();
+        let keys = tempfile::tempdir().unwrap();
         let mut env: HashMap<String, String> = [
             ("HOST", "127.0.0.1"),
             ("PORT", "0"),
@@ -45,6 +63,7 @@ impl TestServer {
         .collect();
         env.insert("DATABASE_URL".into(), db.url.clone());
         env.insert("UPLOAD_DIR".into(), uploads.path().display().to_string());
+        env.insert("VAPID_PRIVATE_KEY_FILE".into(), vapid_key_file(keys.path()));
         for (k, v) in extra {
             env.insert(k.to_string(), v.to_string());
         }
@@ -57,6 +76,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             db,
             _upload_dir: uploads,
+            _keys: keys,
         }
     }
 

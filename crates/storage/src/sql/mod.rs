@@ -9,6 +9,8 @@ mod rows;
 mod store_impl;
 #[macro_use]
 mod outbox_impl;
+#[macro_use]
+mod push_impl;
 mod mysql;
 mod postgres;
 mod sqlite;

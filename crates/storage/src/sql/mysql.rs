@@ -54,3 +54,4 @@ impl MySqlStore {
 
 impl_sql_store!(MySqlStore, MySql, Backend::MySql);
 impl_sql_outbox!(MySqlStore, MySql);
+impl_sql_subscriptions!(MySqlStore, MySql);

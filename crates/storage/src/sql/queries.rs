@@ -26,6 +26,8 @@ const MSG_COLS: &str = "m.id, m.chat_id, m.seq, m.sender_id, m.sender_role, m.se
 const JOB_COLS: &str =
     "id, kind, dedupe_key, chat_id, payload, run_at, attempts, lease_until, touched, created_at";
 
+const SUB_COLS: &str = "id, user_key, endpoint, p256dh, auth, created_at";
+
 const ATT_COLS: &str = "id, chat_id, uploader_id, name, mime, size, storage_key, thumb_key, \
      width, height, duration_ms, message_id, created_at";
 
@@ -86,6 +88,12 @@ pub struct Queries {
     pub reschedule_job: SqlStr,
     pub delete_chat_jobs: SqlStr,
     pub count_jobs: SqlStr,
+    pub insert_subscription: SqlStr,
+    pub delete_subscription_by_id: SqlStr,
+    pub delete_subscription_of_user: SqlStr,
+    pub subscription_ids_of_user: SqlStr,
+    pub subscriptions_of_user: SqlStr,
+    pub subscription_by_id: SqlStr,
 }
 
 impl Queries {
@@ -310,6 +318,23 @@ impl Queries {
                 .into()),
             delete_chat_jobs: q("DELETE FROM jobs WHERE chat_id = ?".into()),
             count_jobs: q("SELECT COUNT(*) FROM jobs WHERE kind = ?".into()),
+            insert_subscription: q(format!(
+                "INSERT INTO push_subscriptions ({SUB_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
+            )),
+            delete_subscription_by_id: q("DELETE FROM push_subscriptions WHERE id = ?".into()),
+            delete_subscription_of_user: q(
+                "DELETE FROM push_subscriptions WHERE id = ? AND user_key = ?".into(),
+            ),
+            subscription_ids_of_user: q("SELECT id FROM push_subscriptions WHERE user_key = ? \
+                 ORDER BY created_at DESC, id DESC"
+                .into()),
+            subscriptions_of_user: q(format!(
+                "SELECT {SUB_COLS} FROM push_subscriptions WHERE user_key = ? \
+                 ORDER BY created_at DESC, id DESC"
+            )),
+            subscription_by_id: q(format!(
+                "SELECT {SUB_COLS} FROM push_subscriptions WHERE id = ?"
+            )),
         }
     }
 }

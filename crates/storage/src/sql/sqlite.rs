@@ -77,3 +77,4 @@ impl SqliteStore {
 
 impl_sql_store!(SqliteStore, Sqlite, Backend::Sqlite);
 impl_sql_outbox!(SqliteStore, Sqlite);
+impl_sql_subscriptions!(SqliteStore, Sqlite);

@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { debug } from './debug';
 import { mergeMessages } from './messages';
 import { Outbox, type OutboxEntry } from './outbox';
+import { PresenceReporter, pageFocus, type FocusSource } from './presence';
 import { Store } from './store';
 import type {
   Ack,
@@ -48,6 +49,12 @@ export interface ChatClientOptions {
   /** Where the outbox is persisted; `null` keeps it in memory. Default: localStorage. */
   storage?: Storage | null;
   ackTimeoutMs?: number;
+  /**
+   * Whether the user looks at the chat, reported as `presence` (SPEC §9.2) so the server
+   * notifies elsewhere when not. Default: the page's focus and visibility (none outside a
+   * browser); `null`: never report.
+   */
+  focus?: FocusSource | null;
 }
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'error';
@@ -179,7 +186,8 @@ const targetKey = (t: JoinPayload): string => ('chat_id' in t ? `c:${t.chat_id}`
 /**
  * The framework-free chat client: one socket, the chats it joined, an outbox that retries sends
  * with the same client_id until acknowledged (persisted across reloads), catch-up after every
- * reconnect, typing throttling, read receipts and presence as state.
+ * reconnect, typing throttling, read receipts and presence as state; reports whether its page
+ * is in front of the user (`presence`, SPEC §9.2).
  */
 export class ChatClient {
   readonly store: Store<ClientState>;
@@ -203,10 +211,13 @@ export class ChatClient {
   private readonly readInFlight = new Map<string, number>();
   private readonly catchingUp = new Set<string>();
   private readonly listeners = new Map<string, Set<(...args: never[]) => void>>();
+  private readonly presence: PresenceReporter | null;
 
   constructor(opts: ChatClientOptions) {
     this.opts = opts;
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
+    const focus = opts.focus === undefined ? pageFocus() : opts.focus;
+    this.presence = focus ? new PresenceReporter(focus, (focused) => this.emitAck('presence', { focused })) : null;
     const storage = opts.storage === undefined ? (globalThis.localStorage ?? null) : opts.storage;
     this.outbox = new Outbox(`omw_chat_outbox:${opts.user.id}`, storage);
     this.store = new Store<ClientState>({ connection: 'idle', connectionError: null, me: opts.user, chats: {} });
@@ -270,6 +281,7 @@ export class ChatClient {
     socket.on('chat_closed', this.onChatClosed);
     socket.on('token_expired', this.onTokenExpired);
     this.setConnection('connecting', null);
+    this.presence?.start();
     socket.connect();
   }
 
@@ -280,6 +292,7 @@ export class ChatClient {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     for (const t of this.typingOut.values()) if (t.idle) clearTimeout(t.idle);
     for (const t of this.typingIn.values()) clearTimeout(t);
+    this.presence?.stop();
     this.failInflight();
     const s = this.socket;
     this.socket = null;
@@ -301,12 +314,14 @@ export class ChatClient {
     this.authFailures = 0;
     this.busyRefusals = 0;
     this.setConnection('connected', null);
+    this.presence?.connected();
     this.fire('connect');
     void this.resync();
   };
 
   private onDisconnect = (reason: string): void => {
     debug('disconnected', reason);
+    this.presence?.disconnected();
     this.failInflight();
     this.store.setState((s) => ({
       ...s,

@@ -241,6 +241,15 @@ export type RefreshToken = {
 };
 
 /**
+ * `presence`: whether this socket's page is in front of its user (SPEC §9.2). A user attends a
+ * chat while one of their sockets that joined it has reported `focused: true`; the
+ * notification ladder leaves them alone there.
+ */
+export type PresenceReport = {
+  focused: boolean;
+};
+
+/**
  * `PUT /platform/bookings/{id}`: the booking as the platform has it now.
  */
 export type BookingPut = {
@@ -258,6 +267,41 @@ export type BookingPut = {
    * ISO 3166-1 alpha-2 (SPEC §9.1); absent keeps the stored one.
    */
   region?: string;
+};
+
+/**
+ * A browser's keys for a push subscription (RFC 8291), base64url as `PushSubscription.toJSON()`
+ * gives them.
+ */
+export type PushKeys = {
+  /**
+   * The browser's P-256 public key (65 bytes, uncompressed).
+   */
+  p256dh: string;
+  /**
+   * The authentication secret (16 bytes).
+   */
+  auth: string;
+};
+
+/**
+ * `POST /push/subscriptions`: a browser's push subscription, as `PushSubscription.toJSON()`
+ * gives it (its `expirationTime` is ignored).
+ */
+export type PushSubscriptionRequest = {
+  /**
+   * The push service's URL: `https`, a public host.
+   */
+  endpoint: string;
+  keys: PushKeys;
+  expirationTime?: number | null;
+};
+
+/**
+ * `DELETE /push/subscriptions`.
+ */
+export type PushUnsubscribe = {
+  endpoint: string;
 };
 
 /**
@@ -386,6 +430,14 @@ export type Health = {
 };
 
 /**
+ * `GET /push/vapid-public-key`: the server's VAPID key (RFC 8292), base64url, for
+ * `pushManager.subscribe({ applicationServerKey })`.
+ */
+export type VapidPublicKey = {
+  key: string;
+};
+
+/**
  * `new_message`: a message stored in a chat the socket has joined.
  */
 export type NewMessage = {
@@ -463,6 +515,7 @@ export interface ClientEvents {
   typing: { payload: Typing; ack: Done };
   mark_read: { payload: InChat<MarkRead>; ack: ReadMark };
   refresh_token: { payload: RefreshToken; ack: TokenExpiry };
+  presence: { payload: PresenceReport; ack: Done };
 }
 
 /** Server → client events and their payloads. */

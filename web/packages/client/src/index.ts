@@ -2,6 +2,19 @@
 export * from './types';
 export * from './client';
 export * from './upload';
+export {
+  PushError,
+  disablePush,
+  enablePush,
+  getVapidPublicKey,
+  savePushSubscription,
+  deletePushSubscription,
+  subscriptionRequest,
+  pushSupported,
+  type PushApiOptions,
+} from './push';
+export * from './pushWorker';
+export { pageFocus, type FocusSource } from './presence';
 export { mergeMessages } from './messages';
 export type { OutboxEntry } from './outbox';
 export { Store } from './store';

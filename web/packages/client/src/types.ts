@@ -22,6 +22,12 @@ export type {
 
 export type SendKind = Exclude<wire.MessageKind, 'system'>;
 
+/** Web push (SPEC §9.2): the server's VAPID key, a subscription as stored and as removed. */
+export type VapidPublicKey = wire.VapidPublicKey;
+export type PushKeys = wire.PushKeys;
+export type PushSubscriptionRequest = wire.PushSubscriptionRequest;
+export type PushUnsubscribe = wire.PushUnsubscribe;
+
 export type ErrorCode =
   | wire.ErrorCode
   // client-side only

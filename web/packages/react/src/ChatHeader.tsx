@@ -5,6 +5,7 @@ import Chip from '@mui/material/Chip';
 import IconButton from '@mui/material/IconButton';
 import Typography from '@mui/material/Typography';
 import CloseIcon from '@mui/icons-material/Close';
+import type { ReactNode } from 'react';
 import { type IntlShape, type MessageDescriptor } from 'react-intl';
 import { defineMessages } from './i18n/define';
 import type { BookingStatus } from '@omw-chat/client';
@@ -48,6 +49,8 @@ export interface ChatHeaderProps {
   bookingStatus?: BookingStatus | null;
   connection?: string;
   titleId?: string;
+  /** Buttons before the close button (the notifications bell). */
+  actions?: ReactNode;
   onClose?: () => void;
 }
 
@@ -63,7 +66,7 @@ export function statusText(i18n: ChatI18n, online: boolean, lastSeen: string | n
 }
 
 /** Counterpart name and role, online / last seen, typing, booking status and the close button. */
-export function ChatHeader({ name, role, online, lastSeen, typing, bookingStatus, connection, titleId, onClose }: ChatHeaderProps) {
+export function ChatHeader({ name, role, online, lastSeen, typing, bookingStatus, connection, titleId, actions, onClose }: ChatHeaderProps) {
   const now = useNow(30_000);
   const i18n = useChatI18n();
   const t = i18n.intl.formatMessage;
@@ -103,6 +106,7 @@ export function ChatHeader({ name, role, online, lastSeen, typing, bookingStatus
       {bookingStatus && (
         <Chip size="small" label={bookingStatusText(i18n.intl, bookingStatus)} data-testid="chat-booking-status" sx={{ display: { xs: 'none', sm: 'inline-flex' } }} />
       )}
+      {actions}
       {onClose && (
         <IconButton aria-label={t(m.close)} onClick={onClose} edge="end" data-testid="chat-close">
           <CloseIcon />

@@ -17,6 +17,7 @@ import { MessageBubble, type BubbleMessage } from './MessageBubble';
 import { errorText } from './i18n/errors';
 import { dayLabel } from './i18n/format';
 import { ChatIntlProvider, useChatI18n, useOuterChatI18n } from './i18n/I18nProvider';
+import { PushPrompt, PushToggle } from './push/PushControls';
 
 const m = defineMessages({
   closedCompleted: {
@@ -232,8 +233,10 @@ function ChatWindowBody({ client, chatId, onClose, titleId }: Omit<ChatWindowPro
         bookingStatus={c?.chat?.booking_status ?? null}
         connection={connection}
         titleId={titleId ?? fallbackTitleId}
+        actions={!closed && <PushToggle />}
         onClose={onClose}
       />
+      {!closed && <PushPrompt />}
       {connection === 'disconnected' && !closed && (
         <Alert severity="warning" sx={{ borderRadius: 0 }} role="status">
           {t(m.reconnecting)}

@@ -1,6 +1,7 @@
 import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { fetchMediaUrl, tokenLocale } from '@omw-chat/client';
 import { ChatIntlProvider } from './i18n/I18nProvider';
+import { PushProvider } from './push/PushProvider';
 
 export interface ChatEnv {
   /** Server origin; empty for the page's own origin. */
@@ -37,6 +38,7 @@ export function ChatEnvProvider({
   fetchMedia,
   locale,
   messages,
+  serviceWorkerUrl,
   children,
 }: {
   baseUrl?: string;
@@ -49,6 +51,11 @@ export function ChatEnvProvider({
   locale?: string | null;
   /** The host's own texts for some message ids, over the shipped catalog. */
   messages?: Record<string, string>;
+  /**
+   * The service worker that shows push notifications (e.g. `/sw.js`, see web/README.md).
+   * Given: the chat offers to turn notifications on. Unset: no offer.
+   */
+  serviceWorkerUrl?: string;
   children: ReactNode;
 }) {
   const value = useMemo<ChatEnv>(
@@ -63,7 +70,13 @@ export function ChatEnvProvider({
   return (
     <ChatEnvContext.Provider value={value}>
       <ChatIntlProvider locale={locale} fallbackLocales={[claim]} messages={messages}>
-        {children}
+        {serviceWorkerUrl ? (
+          <PushProvider serviceWorkerUrl={serviceWorkerUrl} baseUrl={baseUrl} getToken={getToken}>
+            {children}
+          </PushProvider>
+        ) : (
+          children
+        )}
       </ChatIntlProvider>
     </ChatEnvContext.Provider>
   );

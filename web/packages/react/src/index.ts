@@ -7,6 +7,8 @@ export { MessageBubble, type BubbleMessage } from './MessageBubble';
 export { ChatInput, type SendFileMeta } from './ChatInput';
 export { ChatDialog, type ChatDialogProps } from './ChatDialog';
 export { ChatEnvProvider, useChatEnv, type ChatEnv } from './context';
+export { usePush, type PushControl, type PushStatus, type PushOutcome } from './push/PushProvider';
+export { PushPrompt, PushToggle } from './push/PushControls';
 export { useChatState, useClientState, useAuthMedia } from './hooks';
 export { TranslateButton, onDeviceTranslationAvailable, onDeviceTranslationSupported, translateOnDevice } from './TranslateButton';
 export { ChatIntlProvider, useChatI18n, type ChatI18n, type ChatIntlProviderProps } from './i18n/I18nProvider';

@@ -81,6 +81,17 @@ const JOB_OUTCOMES: &[Series] = &[
     &[("kind", "ladder"), ("outcome", "next")],
     &[("kind", "ladder"), ("outcome", "retry")],
     &[("kind", "ladder"), ("outcome", "dropped")],
+    &[("kind", "push"), ("outcome", "done")],
+    &[("kind", "push"), ("outcome", "retry")],
+    &[("kind", "push"), ("outcome", "dropped")],
+];
+
+/// What became of a push attempt.
+const PUSH_OUTCOMES: &[Series] = &[
+    &[("outcome", "sent")],
+    &[("outcome", "retried")],
+    &[("outcome", "failed")],
+    &[("outcome", "pruned")],
 ];
 
 /// Results of a webhook delivery attempt, for the notify webhook (the others start on use).
@@ -281,8 +292,22 @@ pub const ALL: &[Metric] = &[
     Metric {
         name: "omw_ladder_ended_total",
         kind: Kind::Counter,
-        help: "Notification ladders ended early because the recipient read what waited.",
-        initial: &[&[("by", "read")]],
+        help: "Notification ladders ended early: the recipient read what waited, or was attending the chat.",
+        initial: &[&[("by", "read")], &[("by", "attending")]],
+        redis: false,
+    },
+    Metric {
+        name: "omw_pushes_total",
+        kind: Kind::Counter,
+        help: "Web Push attempts, by outcome (sent, retried, failed, pruned: the subscription was gone).",
+        initial: PUSH_OUTCOMES,
+        redis: false,
+    },
+    Metric {
+        name: "omw_push_subscriptions_total",
+        kind: Kind::Counter,
+        help: "Push subscriptions added and removed by their users.",
+        initial: &[&[("change", "added")], &[("change", "removed")]],
         redis: false,
     },
     Metric {

@@ -1,21 +1,24 @@
 //! The notification ladder as outbox jobs (SPEC §9.2; the rules are `omw_domain::ladder`): a
 //! stored message starts its recipient's ladder unless one runs; each rung, when due, first
-//! checks that something still waits unread, so reading ends the ladder and the chat closing
-//! removes it. The webhook rung hands a signed webhook job to the outbox in the same
-//! transaction that ends the ladder.
+//! checks that something still waits unread and that the recipient is not attending the chat
+//! (a focused page that joined it, on any node), so reading or looking ends the ladder and the
+//! chat closing removes it. The push rung hands one push job per subscription of the
+//! recipient's to the outbox, the webhook rung a signed webhook job, each in the same
+//! transaction that moves the ladder on.
 
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use omw_domain::{
-    Chat, ChatStatus,
+    Chat, ChatStatus, Role,
     ladder::{self, Delays, Ladder, Rung},
     time::now_millis,
 };
 use omw_storage::{Job, NewJob, Store, StoreError};
 use serde::Serialize;
 
-use super::{Handler, Outcome, webhook};
+use super::{Handler, Outcome, push, webhook};
+use crate::service::Notifier;
 
 pub const KIND: &str = "ladder";
 
@@ -38,6 +41,8 @@ struct Escalation<'a> {
 
 pub struct Ladders {
     store: Arc<dyn Store>,
+    /// Asks whether the recipient is attending the chat (their sockets, on every node).
+    notifier: Arc<dyn Notifier>,
     delays: Delays,
     /// Whether `NOTIFY_WEBHOOK_URL` is set: without it the ladder stops below the webhook.
     notify: bool,
@@ -45,7 +50,12 @@ pub struct Ladders {
 }
 
 impl Ladders {
-    pub fn new(store: Arc<dyn Store>, delays: Delays, notify: bool) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        notifier: Arc<dyn Notifier>,
+        delays: Delays,
+        notify: bool,
+    ) -> Self {
         let first_step = [delays.high, delays.normal, delays.low]
             .iter()
             .map(|s| u64::try_from(s.push).unwrap_or(0))
@@ -54,6 +64,7 @@ impl Ladders {
         let ttl = STARTED_TTL.min(Duration::from_millis(first_step));
         Ladders {
             store,
+            notifier,
             delays,
             notify,
             started: moka::sync::Cache::builder()
@@ -116,14 +127,33 @@ impl Ladders {
         }
     }
 
-    fn climb(&self, l: &Ladder) -> Outcome {
+    fn climb(&self, l: &Ladder, spawn: Vec<NewJob>) -> Outcome {
         match l.climb(&self.delays) {
             Some((next, run_at)) => Outcome::Next {
                 run_at,
                 payload: payload(&next),
+                spawn,
             },
-            None => self.ended(l, vec![]),
+            None => self.ended(l, spawn),
         }
+    }
+
+    /// One push job per subscription of the recipient's, for the chat's newest message.
+    async fn pushes(&self, chat: &Chat, l: &Ladder) -> Result<Vec<NewJob>, StoreError> {
+        let role = if chat.customer.id == l.recipient_id {
+            Role::Customer
+        } else {
+            Role::Worker
+        };
+        let owner = format!("{}:{}", role.as_str(), l.recipient_id);
+        let ttl = omw_domain::push::ttl_secs(self.delays.of(l.urgency));
+        Ok(self
+            .store
+            .subscriptions_of(&owner)
+            .await?
+            .iter()
+            .map(|s| push::job(&s.id, &chat.id, chat.last_seq, l.urgency, ttl))
+            .collect())
     }
 }
 
@@ -150,10 +180,17 @@ impl Handler for Ladders {
             metrics::counter!("omw_ladder_ended_total", "by" => "read").increment(1);
             return self.ended(&l, vec![]);
         }
+        // Looking at the chat right now: they see the message; its read mark follows.
+        if self.notifier.attending(&chat, &l.recipient_id).await {
+            metrics::counter!("omw_ladder_ended_total", "by" => "attending").increment(1);
+            return self.ended(&l, vec![]);
+        }
         match l.next {
-            // Web push (SPEC §9.2) is the first rung; until a device subscribes, the ladder
-            // climbs straight on to the webhook at its time.
-            Rung::Push => self.climb(&l),
+            // Without a subscription the ladder climbs on to the webhook at its time.
+            Rung::Push => match self.pushes(&chat, &l).await {
+                Ok(pushes) => self.climb(&l, pushes),
+                Err(e) => Outcome::Retry(e.to_string()),
+            },
             Rung::Webhook if self.notify => {
                 let body = Escalation {
                     kind: "unread_messages",

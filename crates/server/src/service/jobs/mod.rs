@@ -5,6 +5,7 @@
 //! same id (which webhooks send as their idempotency key).
 
 pub mod ladder;
+pub mod push;
 pub mod webhook;
 
 use std::{collections::HashMap, sync::Arc};
@@ -29,8 +30,12 @@ pub enum Outcome {
         spawn: Vec<NewJob>,
         restart: Option<(i64, String)>,
     },
-    /// The job's next step, at `run_at`, with a new payload.
-    Next { run_at: i64, payload: String },
+    /// The job's next step, at `run_at`, with a new payload; `spawn` is scheduled with it.
+    Next {
+        run_at: i64,
+        payload: String,
+        spawn: Vec<NewJob>,
+    },
     /// Failed for now (a receiver down, a timeout): tried again with backoff, until
     /// `JOBS_MAX_ATTEMPTS`.
     Retry(String),
@@ -110,13 +115,17 @@ impl Jobs {
                 spawn,
                 restart: Some((run_at, payload)),
             } => ("done", Settle::DoneOrRestart { run_at, payload }, spawn),
-            Outcome::Next { run_at, payload } => {
+            Outcome::Next {
+                run_at,
+                payload,
+                spawn,
+            } => {
                 let next = Settle::Later {
                     run_at,
                     payload,
                     retry: false,
                 };
-                ("next", next, vec![])
+                ("next", next, spawn)
             }
             Outcome::Retry(why) if job.attempts < i64::from(s.max_attempts) => {
                 let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
@@ -143,6 +152,7 @@ fn metric_kind(kind: &str) -> &'static str {
     match kind {
         webhook::KIND => webhook::KIND,
         ladder::KIND => ladder::KIND,
+        push::KIND => push::KIND,
         _ => "other",
     }
 }

@@ -1,0 +1,87 @@
+import { debug } from './debug';
+import type { Ack, EventResult } from './types';
+
+/** Whether the user has the page in front of them, and when that may have changed. */
+export interface FocusSource {
+  focused(): boolean;
+  /** Calls `onChange` whenever the answer may have changed; returns what stops that. */
+  watch(onChange: () => void): () => void;
+}
+
+/**
+ * The page's focus: visible and focused. Null outside a browser: a client without a page never
+ * reports, so the server never counts it as attending (SPEC §9.2).
+ */
+export function pageFocus(): FocusSource | null {
+  if (typeof document === 'undefined' || typeof window === 'undefined') return null;
+  return {
+    focused: () => document.visibilityState === 'visible' && document.hasFocus(),
+    watch(onChange) {
+      document.addEventListener('visibilitychange', onChange);
+      window.addEventListener('focus', onChange);
+      window.addEventListener('blur', onChange);
+      return () => {
+        document.removeEventListener('visibilitychange', onChange);
+        window.removeEventListener('focus', onChange);
+        window.removeEventListener('blur', onChange);
+      };
+    },
+  };
+}
+
+type PresenceSender = (focused: boolean) => Promise<Ack<EventResult<'presence'>>>;
+
+/**
+ * Reports `presence { focused }` (SPEC §9.2) while connected: whenever focus changes, and after
+ * every (re)connect, since the server forgets a socket's report when it disconnects. Only what
+ * the server does not know yet is sent.
+ */
+export class PresenceReporter {
+  /** What the server knows of this socket; null: unknown (a report was refused). */
+  private told: boolean | null = null;
+  private online = false;
+  private sends = 0;
+  private unwatch: (() => void) | null = null;
+
+  constructor(
+    private readonly source: FocusSource,
+    private readonly send: PresenceSender,
+  ) {}
+
+  start(): void {
+    this.unwatch ??= this.source.watch(this.report);
+  }
+
+  stop(): void {
+    this.unwatch?.();
+    this.unwatch = null;
+    this.online = false;
+  }
+
+  /** A new connection: to the server it is not attending until it reports otherwise. */
+  connected(): void {
+    this.online = true;
+    this.told = false;
+    this.report();
+  }
+
+  disconnected(): void {
+    this.online = false;
+  }
+
+  private report = (): void => {
+    if (!this.online) return;
+    const focused = this.source.focused();
+    if (focused === this.told) return;
+    this.told = focused;
+    const mine = ++this.sends;
+    void this.send(focused).then((r) => {
+      // Not retried by itself (an older server refuses the event every time): the next change
+      // or reconnect reports again.
+      if (!r.ok && mine === this.sends) {
+        debug('presence refused', r.error);
+        this.told = null;
+      }
+    });
+  };
+}
