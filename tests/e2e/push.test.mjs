@@ -1,6 +1,6 @@
 // Web push notifications (SPEC §9.2) in the browser: the focus report, the opt-in in the chat
 // (desktop and phone width), the subscription stored on the server, and the service worker's
-// notifications. No push service is reachable here, so PushManager hands out a made-up
+// notifications, also with the other demo page open in the same browser. No push service is reachable here, so PushManager hands out a made-up
 // subscription (real-looking keys) and the pushes are delivered to the service worker through CDP.
 import assert from 'node:assert/strict';
 import { createECDH, randomBytes } from 'node:crypto';
@@ -19,24 +19,29 @@ function madeUpSubscription() {
   };
 }
 
-/** In every page of the context, PushManager subscribes to `sub` instead of asking a push service. */
+/**
+ * In every page of the context, PushManager subscribes to `sub` instead of asking a push service.
+ * The subscription is the browser's, as a real one: kept in localStorage, so every tab sees it.
+ */
 function stubPushManager(context, sub) {
   return context.addInitScript((sub) => {
-    let current = null;
+    const KEY = '__e2e_push_subscription';
+    const subscription = ({ userVisibleOnly, key }) => ({
+      endpoint: sub.endpoint,
+      expirationTime: null,
+      options: { userVisibleOnly, applicationServerKey: new Uint8Array(key).buffer },
+      toJSON: () => ({ endpoint: sub.endpoint, expirationTime: null, keys: sub.keys }),
+      unsubscribe: async () => (localStorage.removeItem(KEY), true),
+    });
     PushManager.prototype.subscribe = async function (options) {
-      const applicationServerKey = new Uint8Array(options.applicationServerKey).buffer;
-      window.__pushKeyLength = applicationServerKey.byteLength;
-      current = {
-        endpoint: sub.endpoint,
-        expirationTime: null,
-        options: { userVisibleOnly: options.userVisibleOnly, applicationServerKey },
-        toJSON: () => ({ endpoint: sub.endpoint, expirationTime: null, keys: sub.keys }),
-        unsubscribe: async () => ((current = null), true),
-      };
-      return current;
+      const key = [...new Uint8Array(options.applicationServerKey)];
+      window.__pushKeyLength = key.length;
+      localStorage.setItem(KEY, JSON.stringify({ userVisibleOnly: options.userVisibleOnly, key }));
+      return subscription({ userVisibleOnly: options.userVisibleOnly, key });
     };
     PushManager.prototype.getSubscription = async function () {
-      return current;
+      const saved = localStorage.getItem(KEY);
+      return saved ? subscription(JSON.parse(saved)) : null;
     };
   }, sub);
 }
@@ -135,6 +140,35 @@ describe('push notifications', () => {
       await page.locator(tid('chat-window')).waitFor({ state: 'visible' });
       assert.equal(new URL(page.url()).searchParams.get('chat'), chat.id);
       await waitFor(async () => (await notifications(page, chat.id)).length, 0, 'the clicked notification closed');
+
+      // Shown even while the chat is on screen: the server holds pushes back while the user
+      // attends it, and a push without a notification gets the browser's own.
+      await push({ type: 'message', chat_id: chat.id, seq: 4 });
+      await waitFor(async () => (await notifications(page, chat.id)).map((n) => n.data.seq), [4], 'a notification over the open chat');
+
+      // The worker's page in the same browser: the subscription stays the customer's (not
+      // stored again for the worker, shown as off there), and a click still opens /customer.
+      const w = await c.context.newPage();
+      const workerPosts = [];
+      w.on('request', (r) => r.url().endsWith('/api/v1/push/subscriptions') && r.method() === 'POST' && workerPosts.push(r));
+      const checked = w.waitForResponse((r) => r.url().endsWith('/api/v1/push/vapid-public-key'));
+      await w.goto(`${f.server.url}/worker`);
+      await w.locator(tid('message-button')).waitFor({ state: 'visible' });
+      await checked;
+      await openChat({ role: 'worker', page: w });
+      assert.equal(await w.locator(tid('push-toggle')).getAttribute('data-state'), 'off', 'off for the worker');
+      assert.equal(workerPosts.length, 0, 'the customer\'s subscription not stored for the worker');
+      await push({ type: 'message', chat_id: chat.id, seq: 5 });
+      await waitFor(async () => (await notifications(page, chat.id)).map((n) => n.data.seq), [5], 'the notification for seq 5');
+      assert.equal((await notifications(page, chat.id))[0].data.url, `/customer?chat=${chat.id}`, 'a click opens the page that turned notifications on');
+      await w.close();
+
+      // The customer's page loaded again: the subscription is theirs, stored again, and on.
+      const restored = page.waitForResponse((r) => r.url().endsWith('/api/v1/push/subscriptions') && r.request().method() === 'POST');
+      await page.reload();
+      assert.equal((await restored).status(), 201, 'stored again for the customer');
+      await page.locator(tid('chat-window')).waitFor({ state: 'visible' });
+      await waitFor(() => page.locator(tid('push-toggle')).getAttribute('data-state'), 'on', 'still on for the customer');
 
       // Turned off from the header's bell.
       const removed = page.waitForResponse((r) => r.url().endsWith('/api/v1/push/subscriptions') && r.request().method() === 'DELETE');

@@ -1,8 +1,9 @@
 // The omw-chat service worker: web push notifications (SPEC §9.2). A push only says which chat
 // has news, `{ type: "message", chat_id, seq }`, without text or names, and so does the
 // notification: one per chat (the chat id is its tag), in the reader's language, and a click
-// opens that chat. The page (@omw-chat/react) posts `{ type: "locale", locale }`; this worker
-// posts `{ type: "open-chat", chat_id }` to the page, or opens `<page>?chat=<chat_id>`.
+// opens that chat. The page (@omw-chat/react) posts `{ type: "locale", locale }`, and
+// `{ type: "page" }` when it turns notifications on; this worker posts
+// `{ type: "open-chat", chat_id }` to that page, or opens `<page>?chat=<chat_id>`.
 
 const APP_NAME = 'OMW';
 /** The notification's text; the languages of the chat's catalogs (en-XA falls back to English). */
@@ -10,6 +11,8 @@ const NEW_MESSAGE = { en: 'New message', de: 'Neue Nachricht', ar: 'رسالة �
 /** The page's language and path, in Cache storage: a worker's variables die with it between events. */
 const SETTINGS_CACHE = 'omw-chat-sw';
 const SETTINGS_KEY = '/omw-chat-sw/settings';
+/** The settings writes in order, each merged into the last (a locale and a page arrive together). */
+let saving = Promise.resolve();
 
 // No caches to migrate: a new version can take the next push at once.
 self.addEventListener('install', () => self.skipWaiting());
@@ -17,8 +20,11 @@ self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('message', (event) => {
   const msg = event.data;
   if (msg?.type === 'locale' && typeof msg.locale === 'string') {
-    const page = event.source?.url ? new URL(event.source.url).pathname : null;
-    event.waitUntil(saveSettings({ locale: msg.locale, page }));
+    event.waitUntil(saveSettings({ locale: msg.locale }));
+  } else if (msg?.type === 'page' && event.source?.url) {
+    // Only the page that turned notifications on: the subscription is its user's (the server
+    // gives it to whoever posted it last), and any other page of the site posts its locale too.
+    event.waitUntil(saveSettings({ page: new URL(event.source.url).pathname }));
   } else if (msg?.type === 'test:click' && typeof msg.tag === 'string') {
     // For tests/e2e/push.test.mjs, which cannot click a notification: what a click on each of
     // the shown notifications with this tag does.
@@ -39,9 +45,9 @@ async function showNewMessage(data) {
   }
   if (push?.type !== 'message' || typeof push.chat_id !== 'string' || !push.chat_id) return;
   const chatId = push.chat_id;
-  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-  const onScreen = windows.some((w) => w.focused && w.visibilityState === 'visible' && new URL(w.url).searchParams.get('chat') === chatId);
-  if (onScreen) return;
+  // Always shown, even over a window showing the chat: with `userVisibleOnly` a push without a
+  // notification makes the browser show its own ("updated in the background"). The server holds
+  // pushes back while the user attends the chat.
   const { locale, page } = await loadSettings();
   const lang = language(locale ?? self.navigator.language);
   const url = new URL(page ?? '/', self.location.origin);
@@ -81,12 +87,25 @@ function language(tag) {
   return Object.hasOwn(NEW_MESSAGE, lang) ? lang : 'en';
 }
 
-async function saveSettings(settings) {
-  const cache = await caches.open(SETTINGS_CACHE);
-  await cache.put(SETTINGS_KEY, new Response(JSON.stringify(settings), { headers: { 'content-type': 'application/json' } }));
+/** Merges `changes` into the saved settings: each message sets only its own (locale or page). */
+function saveSettings(changes) {
+  saving = saving.then(async () => {
+    const settings = { ...(await readSettings()), ...changes };
+    const cache = await caches.open(SETTINGS_CACHE);
+    await cache.put(SETTINGS_KEY, new Response(JSON.stringify(settings), { headers: { 'content-type': 'application/json' } }));
+  });
+  // A failed write must not stop the next ones.
+  saving = saving.catch(() => undefined);
+  return saving;
 }
 
+/** The saved settings, after the writes still under way. */
 async function loadSettings() {
+  await saving;
+  return readSettings();
+}
+
+async function readSettings() {
   try {
     const saved = await (await caches.open(SETTINGS_CACHE)).match(SETTINGS_KEY);
     return saved ? await saved.json() : {};

@@ -27,8 +27,9 @@ export class FakeServer {
   dropAcks = false;
   /** When true, send_message is lost on the way (neither stored nor acknowledged). */
   loseSends = false;
-  /** When true, `presence` is refused, as by a server that predates it. */
+  /** When true, `presence` is refused with `presenceRefusal`: by default as by a server that predates it. */
   refusePresence = false;
+  presenceRefusal: { code: string; message: string; retry_after_ms?: number } = { code: 'invalid_payload', message: 'unknown event: presence' };
   reads: Record<string, number> = { [ME.id]: 0, [OTHER.id]: 0 };
   readonly sockets: FakeSocket[] = [];
 
@@ -66,14 +67,17 @@ export class FakeServer {
   /** Every REST request, as `METHOD path`. */
   readonly requests: string[] = [];
 
-  /** The REST side as a `fetch` (only /api/v1/push/* is modelled); the token must be `token`. */
+  /** The Bearer tokens the REST side takes. */
+  readonly tokens = new Set(['token']);
+
+  /** The REST side as a `fetch` (only /api/v1/push/* is modelled); the token must be one of `tokens`. */
   fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const method = init.method ?? 'GET';
     const path = new URL(String(input), 'http://chat.test').pathname;
     this.requests.push(`${method} ${path}`);
     const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
     const refuse = (status: number, code: string) => json(status, { error: { code, message: code } });
-    if (new Headers(init.headers).get('authorization') !== 'Bearer token') return refuse(401, 'unauthorized');
+    if (!this.tokens.has(new Headers(init.headers).get('authorization')?.replace(/^Bearer /, '') ?? '')) return refuse(401, 'unauthorized');
     const body = typeof init.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : {};
     switch (`${method} ${path}`) {
       case 'GET /api/v1/push/vapid-public-key':
@@ -144,7 +148,7 @@ export class FakeServer {
         return;
       }
       case 'presence':
-        ack(this.refusePresence ? { ok: false, error: { code: 'invalid_payload', message: 'unknown event: presence' } } : { ok: true });
+        ack(this.refusePresence ? { ok: false, error: this.presenceRefusal } : { ok: true });
         return;
       default:
         ack({ ok: true });

@@ -61,6 +61,16 @@ impl Chat {
         self.status == ChatStatus::Active
     }
 
+    /// Whether a closed chat has outlived its retention (`retention_ms` after closing): its
+    /// participants no longer see it, also while a dispute hold keeps it from being deleted
+    /// (SPEC §9.7).
+    pub fn past_retention(&self, retention_ms: i64, now: i64) -> bool {
+        !self.is_active()
+            && self
+                .closed_at
+                .is_some_and(|at| at.saturating_add(retention_ms) <= now)
+    }
+
     /// Writes (messages, uploads, read marks) are refused once the chat is closed.
     pub fn ensure_writable(&self) -> Result<(), DomainError> {
         if self.is_active() {
@@ -68,5 +78,38 @@ impl Chat {
         } else {
             Err(DomainError::ChatClosed)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BookingStatus, Party};
+
+    #[test]
+    fn a_closed_chat_outlives_its_retention_for_its_participants() {
+        let party = |id: &str| Party {
+            id: id.into(),
+            name: id.into(),
+        };
+        let mut chat = Chat {
+            id: "c".into(),
+            booking_id: "b".into(),
+            status: ChatStatus::Active,
+            booking_status: BookingStatus::Accepted,
+            customer: party("c1"),
+            worker: party("w1"),
+            last_seq: 0,
+            created_at: 0,
+            closed_at: None,
+            close_reason: None,
+        };
+        assert!(!chat.past_retention(0, 1_000), "active");
+        chat.status = ChatStatus::Closed;
+        chat.closed_at = Some(1_000);
+        assert!(!chat.past_retention(500, 1_499));
+        assert!(chat.past_retention(500, 1_500));
+        assert!(chat.past_retention(0, 1_000), "no retention: at once");
+        assert!(!chat.past_retention(i64::MAX, i64::MAX - 1));
     }
 }

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BookingStatus, time::Millis};
+use crate::{BookingStatus, Chat, Role, time::Millis};
 
 /// How urgently the recipient must be reached, from the booking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +103,9 @@ pub enum Rung {
 pub struct Ladder {
     pub chat_id: String,
     pub recipient_id: String,
+    /// The recipient's seat in the chat (absent in ladders stored before it was kept).
+    #[serde(default)]
+    pub recipient_role: Option<Role>,
     pub urgency: Urgency,
     /// When the message that started it was stored.
     pub started_at: Millis,
@@ -114,19 +117,50 @@ impl Ladder {
     /// A new ladder for a message stored at `now`, and when its first rung runs.
     pub fn start(
         chat_id: &str,
-        recipient_id: &str,
+        recipient: (Role, &str),
         urgency: Urgency,
         now: Millis,
         delays: &Delays,
     ) -> (Ladder, Millis) {
         let ladder = Ladder {
             chat_id: chat_id.into(),
-            recipient_id: recipient_id.into(),
+            recipient_id: recipient.1.into(),
+            recipient_role: Some(recipient.0),
             urgency,
             started_at: now,
             next: Rung::Push,
         };
         (ladder, now.saturating_add(delays.of(urgency).push.max(0)))
+    }
+
+    /// A new ladder for the same recipient, for a message stored at `now`.
+    pub fn restart(&self, now: Millis, delays: &Delays) -> (Ladder, Millis) {
+        let fresh = Ladder {
+            started_at: now,
+            next: Rung::Push,
+            ..self.clone()
+        };
+        (
+            fresh,
+            now.saturating_add(delays.of(self.urgency).push.max(0)),
+        )
+    }
+
+    /// The recipient's seat in `chat`.
+    pub fn recipient_role(&self, chat: &Chat) -> Role {
+        self.recipient_role
+            .unwrap_or(if chat.customer.id == self.recipient_id {
+                Role::Customer
+            } else {
+                Role::Worker
+            })
+    }
+
+    /// The same rung once more, one push delay from `now`: the recipient was attending the chat
+    /// when it fell due (they see it, and their read mark follows), but a page can stay
+    /// "focused" after its user left, so the ladder looks again rather than ending.
+    pub fn defer(&self, now: Millis, delays: &Delays) -> Millis {
+        now.saturating_add(delays.of(self.urgency).push.max(1_000))
     }
 
     /// The rung after the one just run, and when it runs; `None` at the top.
@@ -200,12 +234,18 @@ mod tests {
     #[test]
     fn a_ladder_climbs_from_push_to_webhook_and_stops() {
         let d = Delays::default();
-        let (l, at) = Ladder::start("c1", "u1", Urgency::High, NOW, &d);
+        let (l, at) = Ladder::start("c1", (Role::Worker, "u1"), Urgency::High, NOW, &d);
         assert_eq!((l.next, at), (Rung::Push, NOW + 10_000));
         let (l2, at2) = l.climb(&d).expect("a second rung");
         assert_eq!((l2.next, at2), (Rung::Webhook, NOW + 120_000));
         assert_eq!(l2.started_at, NOW);
         assert_eq!(l2.climb(&d), None);
+        let (again, at3) = l2.restart(NOW + 5, &d);
+        assert_eq!(
+            (again.next, again.started_at, at3),
+            (Rung::Push, NOW + 5, NOW + 10_005)
+        );
+        assert_eq!(again.recipient_role, Some(Role::Worker));
         // A webhook delay shorter than the push's never runs the webhook first.
         let odd = Delays {
             low: Steps {
@@ -214,10 +254,25 @@ mod tests {
             },
             ..d
         };
-        let (l, _) = Ladder::start("c1", "u1", Urgency::Low, NOW, &odd);
+        let (l, _) = Ladder::start("c1", (Role::Worker, "u1"), Urgency::Low, NOW, &odd);
         assert_eq!(l.climb(&odd).map(|(_, at)| at), Some(NOW + 5_000));
-        let (_, at) = Ladder::start("c1", "u1", Urgency::Low, i64::MAX - 1, &d);
+        let (_, at) = Ladder::start("c1", (Role::Worker, "u1"), Urgency::Low, i64::MAX - 1, &d);
         assert_eq!(at, i64::MAX);
+    }
+
+    #[test]
+    fn a_deferred_rung_looks_again_one_push_delay_later() {
+        let d = Delays::default();
+        let (l, _) = Ladder::start("c1", (Role::Customer, "u1"), Urgency::High, NOW, &d);
+        assert_eq!(l.defer(NOW + 50_000, &d), NOW + 60_000);
+        let quick = Delays {
+            high: Steps {
+                push: 100,
+                webhook: 200,
+            },
+            ..d
+        };
+        assert_eq!(l.defer(NOW, &quick), NOW + 1_000, "at least a second");
     }
 
     #[test]
@@ -230,10 +285,24 @@ mod tests {
 
     #[test]
     fn a_ladder_round_trips_through_its_job_payload() {
-        let (l, _) = Ladder::start("c1", "u1", Urgency::Normal, NOW, &Delays::default());
+        let (l, _) = Ladder::start(
+            "c1",
+            (Role::Worker, "u1"),
+            Urgency::Normal,
+            NOW,
+            &Delays::default(),
+        );
         let json = serde_json::to_string(&l).unwrap();
         assert!(json.contains("\"urgency\":\"normal\"") && json.contains("\"next\":\"push\""));
         assert_eq!(serde_json::from_str::<Ladder>(&json).unwrap(), l);
+        let older = json.replace(",\"recipient_role\":\"worker\"", "");
+        assert_ne!(older, json);
+        assert_eq!(
+            serde_json::from_str::<Ladder>(&older)
+                .unwrap()
+                .recipient_role,
+            None
+        );
         assert_eq!(dedupe_key("c1", "u1"), "ladder:c1:u1");
     }
 }

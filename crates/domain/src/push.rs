@@ -31,11 +31,17 @@ pub fn is_public_ip(ip: IpAddr) -> bool {
                 // Unique local fc00::/7, link-local fe80::/10.
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
-                // Documentation 2001:db8::/32; NAT64 64:ff9b::/96 reaches IPv4 (the embedded
-                // address could be private); IPv4-compatible ::/96 (deprecated).
-                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                // Site-local fec0::/10 (deprecated), discard 100::/64.
+                || (s[0] & 0xffc0) == 0xfec0
+                || s[..4] == [0x0100, 0, 0, 0]
+                // Documentation 2001:db8::/32; Teredo 2001::/32, 6to4 2002::/16 and NAT64
+                // 64:ff9b::/96 reach IPv4 addresses that could be private; IPv4-compatible
+                // ::/96 and SIIT ::ffff:0:0/96.
+                || (s[0] == 0x2001 && (s[1] == 0x0db8 || s[1] == 0))
+                || s[0] == 0x2002
                 || (s[0] == 0x0064 && s[1] == 0xff9b)
-                || s[..6] == [0; 6])
+                || s[..6] == [0; 6]
+                || s[..6] == [0, 0, 0, 0, 0xffff, 0])
         }
     }
 }
@@ -80,9 +86,13 @@ pub fn ttl_secs(steps: Steps) -> u64 {
 }
 
 /// Web Push `Urgency` (RFC 8030 §5.3) for a ladder's urgency: `high` may wake a sleeping
-/// phone; `low` waits for the device to be on power or awake.
+/// phone. Never `low`: a push service may hold that until the device is on power and Wi-Fi,
+/// past the webhook that follows.
 pub fn urgency_header(urgency: Urgency) -> &'static str {
-    urgency.as_str()
+    match urgency {
+        Urgency::High => "high",
+        Urgency::Normal | Urgency::Low => "normal",
+    }
 }
 
 #[cfg(test)]
@@ -130,6 +140,11 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "::10.0.0.1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
+            "100::1",
+            "::ffff:0:a00:1",
         ] {
             assert!(!is_public_ip(ip(private)), "{private}");
         }
@@ -161,6 +176,7 @@ mod tests {
         assert_eq!(ttl_secs(s(1_000, 2_000)), 60, "at least a minute");
         assert_eq!(ttl_secs(s(5_000, 1_000)), 60, "a webhook before the push");
         assert_eq!(urgency_header(Urgency::High), "high");
-        assert_eq!(urgency_header(Urgency::Low), "low");
+        assert_eq!(urgency_header(Urgency::Normal), "normal");
+        assert_eq!(urgency_header(Urgency::Low), "normal");
     }
 }

@@ -266,6 +266,8 @@ pub struct TestHooks {
     pub announce_delay: Duration,
     /// A handshake: while it holds its admission turn.
     pub handshake_delay: Duration,
+    /// A chat deletion: between starting (no hold accepted from then on) and deleting.
+    pub purge_delay: Duration,
 }
 
 /// How log lines are written (`LOG_FORMAT`).
@@ -594,6 +596,7 @@ impl Config {
                     "OMW_TEST_HANDSHAKE_DELAY_MS",
                     0,
                 )?),
+                purge_delay: Duration::from_millis(parse_num(env, "OMW_TEST_PURGE_DELAY_MS", 0)?),
             },
             purge_retry_max: positive_duration(env, "PURGE_RETRY_MAX", Duration::from_secs(3600))?,
             platform_api_key,
@@ -760,6 +763,10 @@ impl Config {
             (
                 "OMW_TEST_HANDSHAKE_DELAY_MS",
                 self.test_hooks.handshake_delay.as_millis().to_string(),
+            ),
+            (
+                "OMW_TEST_PURGE_DELAY_MS",
+                self.test_hooks.purge_delay.as_millis().to_string(),
             ),
         ]);
         lines

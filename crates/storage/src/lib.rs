@@ -4,6 +4,7 @@
 mod backend;
 mod connect;
 mod error;
+mod hold;
 mod outbox;
 mod push;
 mod sql;
@@ -12,6 +13,7 @@ mod store;
 pub use backend::Backend;
 pub use connect::open;
 pub use error::StoreError;
+pub use hold::{Hold, Holds, Placed};
 pub use outbox::{Job, MAX_DEDUPE_KEY, NewJob, Outbox, Settle};
 pub use push::{PushSubscription, Subscriptions};
 pub use store::{

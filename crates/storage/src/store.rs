@@ -5,7 +5,9 @@ use omw_domain::{
     Booking, BookingUpdate, Chat, CloseReason, Message, NewMessage, Role, time::Millis,
 };
 
-use crate::{backend::Backend, error::StoreError, outbox::Outbox, push::Subscriptions};
+use crate::{
+    backend::Backend, error::StoreError, hold::Holds, outbox::Outbox, push::Subscriptions,
+};
 
 /// The outcome of applying a platform booking update.
 #[derive(Debug, Clone)]
@@ -112,7 +114,7 @@ pub struct AttachmentRecord {
 
 /// Everything the service stores; the [`Outbox`] of jobs included.
 #[async_trait]
-pub trait Store: Outbox + Subscriptions + Send + Sync + 'static {
+pub trait Store: Outbox + Subscriptions + Holds + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Bring the schema up to date (also run at start).

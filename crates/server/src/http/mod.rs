@@ -7,6 +7,7 @@ pub mod demo;
 mod error;
 mod extract;
 mod health;
+mod holds;
 pub mod metrics;
 pub mod openapi;
 mod platform;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(platform::routes())
         .merge(chats::routes())
         .merge(push::routes())
+        .merge(holds::routes())
         .fallback(|| async { ServiceError::not_found("no such endpoint") })
         .layer(CompressionLayer::new());
     // Downloads stream files as they are (media is compressed already).

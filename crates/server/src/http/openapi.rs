@@ -13,7 +13,7 @@ use utoipa::{
     },
 };
 
-use super::{attachments, chats, health, metrics, platform, push};
+use super::{attachments, chats, health, holds, metrics, platform, push};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,8 @@ use super::{attachments, chats, health, metrics, platform, push};
         push::subscribe,
         push::unsubscribe,
         platform::put_booking,
+        holds::place,
+        holds::release,
         platform::get_booking,
         health::healthz,
         health::readyz,

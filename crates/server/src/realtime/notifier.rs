@@ -81,12 +81,7 @@ impl Notifier for SocketNotifier {
             .await;
     }
 
-    async fn attending(&self, chat: &Chat, user_id: &str) -> bool {
-        let role = if chat.customer.id == user_id {
-            Role::Customer
-        } else {
-            Role::Worker
-        };
+    async fn attending(&self, chat: &Chat, role: Role, user_id: &str) -> bool {
         let room = attending_room(&chat.id, role, user_id);
         let Some(io) = root(&self.io) else {
             return false;

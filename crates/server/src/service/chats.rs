@@ -1,6 +1,8 @@
 //! Reading and writing chats on behalf of a participant. Socket.IO and REST both call these.
 
-use omw_domain::{Booking, Chat, ClientMessage, NewMessage, Principal, Sender, time::now_millis};
+use omw_domain::{
+    Booking, Chat, ClientMessage, NewMessage, Principal, Role, Sender, SenderRole, time::now_millis,
+};
 use omw_storage::{ChatSummary, Inserted, MessagePage, Page, ReadState};
 
 use super::ChatService;
@@ -13,7 +15,6 @@ pub const DEFAULT_PAGE: u32 = 50;
 /// A message queued for writing (see [`ChatService::queue_message`]).
 pub struct Queued {
     chat: Chat,
-    sender_id: String,
     started: std::time::Instant,
     pending: super::writer::Pending,
 }
@@ -58,12 +59,27 @@ impl PageQuery {
 
 /// A chat of someone else answers exactly as a missing one (`missing` is the message of the
 /// missing case): a 403 would tell an outsider which chat and booking ids exist.
-fn visible(chat: &Chat, who: &Principal, missing: &'static str) -> Result<(), ServiceError> {
-    chat.authorize(who)
-        .map_err(|_| ServiceError::not_found(missing))
-}
-
 impl ChatService {
+    /// A participant sees their chat until its retention runs out after closing, also when a
+    /// dispute hold keeps it stored longer (SPEC §9.7).
+    fn visible(
+        &self,
+        chat: &Chat,
+        who: &Principal,
+        missing: &'static str,
+    ) -> Result<(), ServiceError> {
+        chat.authorize(who)
+            .map_err(|_| ServiceError::not_found(missing))?;
+        if chat.past_retention(self.retention_ms(), now_millis()) {
+            return Err(ServiceError::not_found(missing));
+        }
+        Ok(())
+    }
+
+    pub(super) fn retention_ms(&self) -> i64 {
+        i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX)
+    }
+
     /// The chat, fresh from the database, if `who` takes part in it.
     pub async fn chat_for(&self, who: &Principal, chat_id: &str) -> Result<Chat, ServiceError> {
         let chat = self
@@ -71,7 +87,7 @@ impl ChatService {
             .get_chat(chat_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("chat not found"))?;
-        visible(&chat, who, "chat not found")?;
+        self.visible(&chat, who, "chat not found")?;
         self.cache.insert(chat.id.clone(), chat.clone());
         Ok(chat)
     }
@@ -86,7 +102,7 @@ impl ChatService {
             .get_chat_by_booking(booking_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("this booking has no chat"))?;
-        visible(&chat, who, "this booking has no chat")?;
+        self.visible(&chat, who, "this booking has no chat")?;
         self.cache.insert(chat.id.clone(), chat.clone());
         Ok(chat)
     }
@@ -96,7 +112,7 @@ impl ChatService {
     pub async fn member_chat(&self, who: &Principal, chat_id: &str) -> Result<Chat, ServiceError> {
         match self.cache.get(chat_id) {
             Some(chat) => {
-                visible(&chat, who, "chat not found")?;
+                self.visible(&chat, who, "chat not found")?;
                 Ok(chat)
             }
             None => self.chat_for(who, chat_id).await,
@@ -151,7 +167,10 @@ impl ChatService {
     }
 
     pub async fn list_chats(&self, who: &Principal) -> Result<Vec<ChatSummary>, ServiceError> {
-        Ok(self.store.list_chats(&who.user_id, who.role).await?)
+        let (retention, now) = (self.retention_ms(), now_millis());
+        let mut chats = self.store.list_chats(&who.user_id, who.role).await?;
+        chats.retain(|c| !c.chat.past_retention(retention, now));
+        Ok(chats)
     }
 
     pub async fn load_messages(
@@ -213,7 +232,6 @@ impl ChatService {
         };
         Ok(Queued {
             chat: chat.clone(),
-            sender_id: who.user_id.clone(),
             started: std::time::Instant::now(),
             pending: self.writer.enqueue(chat, new).await?,
         })
@@ -223,7 +241,6 @@ impl ChatService {
     pub async fn stored(&self, queued: Queued) -> Result<Inserted, ServiceError> {
         let Queued {
             chat,
-            sender_id,
             started,
             pending,
         } = queued;
@@ -233,10 +250,10 @@ impl ChatService {
             Ok(ins) => {
                 if !ins.duplicate {
                     metrics::counter!("omw_messages_total").increment(1);
-                    let recipient = if chat.customer.id == sender_id {
-                        &chat.worker.id
-                    } else {
-                        &chat.customer.id
+                    // Users send as their seat: the recipient holds the other one.
+                    let recipient = match ins.message.sender.role {
+                        SenderRole::Customer => Role::Worker,
+                        SenderRole::Worker | SenderRole::System => Role::Customer,
                     };
                     self.ladders.message_stored(&chat, recipient);
                 }

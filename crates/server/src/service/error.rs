@@ -81,6 +81,9 @@ impl ServiceError {
     pub fn invalid(m: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidPayload, m)
     }
+    pub fn conflict(m: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, m)
+    }
     pub fn internal() -> Self {
         Self::new(ErrorCode::Internal, "internal error")
     }

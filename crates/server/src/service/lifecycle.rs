@@ -15,7 +15,7 @@ impl ChatService {
         update: BookingUpdate,
     ) -> Result<AppliedBooking, ServiceError> {
         let now = now_millis();
-        let retention_ms = i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
+        let retention_ms = self.retention_ms();
         let mut applied = self
             .store
             .apply_booking(booking_id, update, now, now.saturating_add(retention_ms))
@@ -40,11 +40,14 @@ impl ChatService {
             if applied.closed.is_some() {
                 if self.retention.is_zero() {
                     // The seed deletes at once; the queue row makes it durable if this fails.
-                    if let Err(e) = self.purge_chat(&chat.id).await {
+                    match self.purge_chat(&chat.id).await {
+                        Ok(true) => applied.chat = None,
+                        // Held: kept until its release.
+                        Ok(false) => {}
                         // Queued with backoff: the sweeper retries it.
-                        self.purge_failed(&chat.id, &e).await;
-                    } else {
-                        applied.chat = None;
+                        Err(e) => {
+                            self.purge_failed(&chat.id, &e).await;
+                        }
                     }
                 } else {
                     self.sweeper.wake();

@@ -4,6 +4,7 @@
 
 pub mod chats;
 pub mod error;
+pub mod holds;
 pub mod jobs;
 mod lifecycle;
 pub mod limits;
@@ -34,6 +35,8 @@ pub struct ChatService {
     retention: Duration,
     /// Backoff of a failed chat deletion: first wait, longest wait.
     purge_retry: (Duration, Duration),
+    /// Test hook: a pause between starting a chat's deletion and deleting.
+    purge_pause: Duration,
     sweeper: sweeper::Wake,
     writer: writer::Writer,
     limits: limits::Limits,
@@ -100,6 +103,7 @@ impl ChatService {
             notifier,
             retention: config.chat_retention,
             purge_retry: (config.purge_retry_backoff, config.purge_retry_max),
+            purge_pause: config.test_hooks.purge_delay,
             sweeper: sweeper::Wake::default(),
             limits: limits::Limits::new(
                 &config.rate_limits,

@@ -2,7 +2,7 @@
 //! without sockets (tools, some tests) nothing is told.
 
 use async_trait::async_trait;
-use omw_domain::{Chat, CloseReason, Message};
+use omw_domain::{Chat, CloseReason, Message, Role};
 
 #[async_trait]
 pub trait Notifier: Send + Sync + 'static {
@@ -16,7 +16,7 @@ pub trait Notifier: Send + Sync + 'static {
     async fn messages_read(&self, chat: &Chat, user_id: &str, up_to_seq: i64, read_at: i64);
     /// Whether participant `user_id` is attending the chat: one of their sockets, on any node,
     /// joined it and reported `presence { focused: true }` (SPEC §9.2).
-    async fn attending(&self, chat: &Chat, user_id: &str) -> bool;
+    async fn attending(&self, chat: &Chat, role: Role, user_id: &str) -> bool;
 }
 
 pub struct NoopNotifier;
@@ -27,7 +27,7 @@ impl Notifier for NoopNotifier {
     async fn new_messages(&self, _: &Chat, _: &[Message]) {}
     async fn chat_closed(&self, _: &Chat, _: CloseReason) {}
     async fn messages_read(&self, _: &Chat, _: &str, _: i64, _: i64) {}
-    async fn attending(&self, _: &Chat, _: &str) -> bool {
+    async fn attending(&self, _: &Chat, _: Role, _: &str) -> bool {
         false
     }
 }

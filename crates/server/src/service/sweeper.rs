@@ -27,8 +27,17 @@ pub const UNLINKED_MAX_AGE: Duration = Duration::from_secs(3600);
 
 impl ChatService {
     /// Delete one chat: its files, then its rows (which also dequeues it). Every node forgets
-    /// it, so none keeps answering for it from its cache.
-    pub async fn purge_chat(&self, chat_id: &str) -> Result<(), ServiceError> {
+    /// it, so none keeps answering for it from its cache. False when a dispute hold keeps it
+    /// (SPEC §9.7): then nothing is deleted, and once the purge has begun no hold is accepted.
+    pub async fn purge_chat(&self, chat_id: &str) -> Result<bool, ServiceError> {
+        if !self.store.begin_purge(chat_id, now_millis()).await? {
+            tracing::info!(chat_id, "chat held; not deleted");
+            return Ok(false);
+        }
+        let pause = self.purge_pause;
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
         let failed = |key: &str, e: object_store::Error| {
             tracing::warn!(chat_id, key, error = %e, "file delete failed");
             ServiceError::new(
@@ -52,7 +61,7 @@ impl ChatService {
         self.invalidations.publish(chat_id).await;
         metrics::counter!("omw_chats_purged_total").increment(1);
         tracing::info!(chat_id, "chat deleted");
-        Ok(())
+        Ok(true)
     }
 
     /// Delete every chat that is due now. A chat that fails is counted
@@ -70,10 +79,12 @@ impl ChatService {
             let mut progress = false;
             for chat_id in due {
                 progress |= match self.purge_chat(&chat_id).await {
-                    Ok(()) => {
+                    Ok(true) => {
                         done += 1;
                         true
                     }
+                    // Held since it was listed: it waits for its release.
+                    Ok(false) => true,
                     Err(e) => self.purge_failed(&chat_id, &e).await,
                 };
             }

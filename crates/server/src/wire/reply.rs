@@ -200,3 +200,22 @@ impl Health {
 pub struct VapidPublicKey {
     pub key: String,
 }
+
+/// A dispute hold on a booking's chat (SPEC §9.7).
+#[derive(Serialize, ToSchema, TS)]
+pub struct HoldView {
+    pub booking_id: String,
+    pub chat_id: String,
+    pub case_ref: String,
+    pub reason: String,
+    #[serde(with = "omw_domain::time::serde_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    #[ts(type = "string")]
+    pub created_at: i64,
+}
+
+/// `PUT /platform/bookings/{id}/hold`.
+#[derive(Serialize, ToSchema, TS)]
+pub struct HoldReply {
+    pub hold: HoldView,
+}

@@ -178,3 +178,23 @@ pub struct PushSubscriptionRequest {
 pub struct PushUnsubscribe {
     pub endpoint: String,
 }
+
+/// `PUT /platform/bookings/{id}/hold` (SPEC §9.7): the case that holds the chat.
+#[derive(Deserialize, ToSchema, TS)]
+pub struct HoldPut {
+    /// The platform's case: one hold per case, idempotent.
+    #[schema(min_length = 1, max_length = 191)]
+    pub case_ref: String,
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    #[ts(optional)]
+    pub reason: Option<String>,
+}
+
+/// `DELETE /platform/bookings/{id}/hold?case_ref=`: one case's hold, or without it every hold.
+#[derive(Default, Deserialize, IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct HoldRelease {
+    pub case_ref: Option<String>,
+}

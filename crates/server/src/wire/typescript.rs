@@ -15,11 +15,12 @@ use super::{
     },
     reply::{
         AttachmentReply, BookingReply, ChatListItem, ChatReply, Chats, Done, ErrorReply, Health,
-        Joined, MessageReply, Messages, Participant, ReadMark, TokenExpiry, VapidPublicKey,
+        HoldReply, HoldView, Joined, MessageReply, Messages, Participant, ReadMark, TokenExpiry,
+        VapidPublicKey,
     },
     request::{
-        BookingPut, InChat, JoinChat, LeaveChat, MarkRead, PageRequest, PresenceReport, PushKeys,
-        PushSubscriptionRequest, PushUnsubscribe, RefreshToken, SendMessage, Typing,
+        BookingPut, HoldPut, InChat, JoinChat, LeaveChat, MarkRead, PageRequest, PresenceReport,
+        PushKeys, PushSubscriptionRequest, PushUnsubscribe, RefreshToken, SendMessage, Typing,
     },
 };
 use crate::service::{ErrorCode, ServiceError};
@@ -163,10 +164,11 @@ pub fn module() -> String {
         MessageKind, SenderRole, Sender, Attachment, SystemCode, SystemNotice, Message,
         ErrorCode, ServiceError, ErrorReply,
         InChat<Done>, JoinChat, LeaveChat, SendMessage, PageRequest, MarkRead, Typing,
-        RefreshToken, PresenceReport, BookingPut, PushKeys, PushSubscriptionRequest,
+        RefreshToken, PresenceReport, BookingPut, HoldPut, PushKeys, PushSubscriptionRequest,
         PushUnsubscribe,
         Done, MessageReply, Messages, ChatReply, ChatListItem, Chats, ReadMark, TokenExpiry,
-        Participant, Joined, BookingReply, AttachmentReply, Health, VapidPublicKey,
+        Participant, Joined, BookingReply, AttachmentReply, Health, VapidPublicKey, HoldView,
+        HoldReply,
         NewMessage<'static>, ChatAvailable<'static>, ChatClosed<'static>, MessagesRead<'static>,
         Presence, UserStatus<'static>, UserTyping<'static>,
         TokenExpired,

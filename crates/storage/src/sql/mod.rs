@@ -11,6 +11,8 @@ mod store_impl;
 mod outbox_impl;
 #[macro_use]
 mod push_impl;
+#[macro_use]
+mod hold_impl;
 mod mysql;
 mod postgres;
 mod sqlite;

@@ -55,3 +55,4 @@ impl MySqlStore {
 impl_sql_store!(MySqlStore, MySql, Backend::MySql);
 impl_sql_outbox!(MySqlStore, MySql);
 impl_sql_subscriptions!(MySqlStore, MySql);
+impl_sql_holds!(MySqlStore, MySql);

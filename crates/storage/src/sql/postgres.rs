@@ -41,3 +41,4 @@ impl PgStore {
 impl_sql_store!(PgStore, Postgres, Backend::Postgres);
 impl_sql_outbox!(PgStore, Postgres);
 impl_sql_subscriptions!(PgStore, Postgres);
+impl_sql_holds!(PgStore, Postgres);

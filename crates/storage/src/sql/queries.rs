@@ -26,6 +26,8 @@ const MSG_COLS: &str = "m.id, m.chat_id, m.seq, m.sender_id, m.sender_role, m.se
 const JOB_COLS: &str =
     "id, kind, dedupe_key, chat_id, payload, run_at, attempts, lease_until, touched, created_at";
 
+const HOLD_COLS: &str = "chat_id, case_ref, reason, created_at";
+
 const SUB_COLS: &str = "id, user_key, endpoint, p256dh, auth, created_at";
 
 const ATT_COLS: &str = "id, chat_id, uploader_id, name, mime, size, storage_key, thumb_key, \
@@ -88,6 +90,18 @@ pub struct Queries {
     pub reschedule_job: SqlStr,
     pub delete_chat_jobs: SqlStr,
     pub count_jobs: SqlStr,
+    pub lock_chat_id_by_booking: SqlStr,
+    pub booking_chat_purged_at: SqlStr,
+    pub mark_booking_purged: SqlStr,
+    pub deletion_started_at: SqlStr,
+    pub start_deletion: SqlStr,
+    pub deletion_due_again: SqlStr,
+    pub insert_hold: SqlStr,
+    pub hold_of_case: SqlStr,
+    pub holds_of_chat: SqlStr,
+    pub count_holds: SqlStr,
+    pub delete_hold_of_case: SqlStr,
+    pub delete_holds: SqlStr,
     pub insert_subscription: SqlStr,
     pub delete_subscription_by_id: SqlStr,
     pub delete_subscription_of_user: SqlStr,
@@ -199,8 +213,11 @@ impl Queries {
                  r.last_read_seq FROM read_state r WHERE r.chat_id = ? AND r.user_id = ?), 0)"
                 .into()),
             enqueue_deletion: q("INSERT INTO chat_deletions (chat_id, due_at) VALUES (?, ?)".into()),
-            due_deletions: q("SELECT chat_id FROM chat_deletions WHERE due_at <= ? \
-                 AND (retry_at IS NULL OR retry_at <= ?) ORDER BY due_at, chat_id LIMIT ?"
+            // A held chat waits (SPEC §9.7): its release makes it due again.
+            due_deletions: q("SELECT chat_id FROM chat_deletions d WHERE due_at <= ? \
+                 AND (retry_at IS NULL OR retry_at <= ?) \
+                 AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.chat_id = d.chat_id) \
+                 ORDER BY due_at, chat_id LIMIT ?"
                 .into()),
             deletion_attempts_locked: q(format!(
                 "SELECT attempts FROM chat_deletions WHERE chat_id = ?{lock}"
@@ -209,7 +226,9 @@ impl Queries {
                 "UPDATE chat_deletions SET attempts = ?, retry_at = ? WHERE chat_id = ?".into(),
             ),
             oldest_due_deletion: q(
-                "SELECT MIN(due_at) FROM chat_deletions WHERE due_at <= ?".into()
+                "SELECT MIN(due_at) FROM chat_deletions d WHERE due_at <= ? \
+                 AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.chat_id = d.chat_id)"
+                    .into(),
             ),
             // An OR of equalities rather than a row-value IN: SQLite takes no list on the
             // right of a row-value IN (and scans the table for `IN (VALUES …)`), while all three
@@ -318,6 +337,32 @@ impl Queries {
                 .into()),
             delete_chat_jobs: q("DELETE FROM jobs WHERE chat_id = ?".into()),
             count_jobs: q("SELECT COUNT(*) FROM jobs WHERE kind = ?".into()),
+            lock_chat_id_by_booking: q(format!("SELECT id FROM chats WHERE booking_id = ?{lock}")),
+            booking_chat_purged_at: q("SELECT chat_purged_at FROM bookings WHERE id = ?".into()),
+            mark_booking_purged: q("UPDATE bookings SET chat_purged_at = ? \
+                 WHERE id = (SELECT booking_id FROM chats WHERE id = ?)"
+                .into()),
+            deletion_started_at: q("SELECT started_at FROM chat_deletions WHERE chat_id = ?".into()),
+            start_deletion: q(
+                "UPDATE chat_deletions SET started_at = COALESCE(started_at, ?) \
+                 WHERE chat_id = ?"
+                    .into(),
+            ),
+            deletion_due_again: q("UPDATE chat_deletions SET due_at = ?, attempts = 0, \
+                 retry_at = NULL WHERE chat_id = ?"
+                .into()),
+            insert_hold: q(format!(
+                "INSERT INTO holds ({HOLD_COLS}) VALUES (?, ?, ?, ?)"
+            )),
+            hold_of_case: q(format!(
+                "SELECT {HOLD_COLS} FROM holds WHERE chat_id = ? AND case_ref = ?"
+            )),
+            holds_of_chat: q(format!(
+                "SELECT {HOLD_COLS} FROM holds WHERE chat_id = ? ORDER BY created_at, case_ref"
+            )),
+            count_holds: q("SELECT COUNT(*) FROM holds WHERE chat_id = ?".into()),
+            delete_hold_of_case: q("DELETE FROM holds WHERE chat_id = ? AND case_ref = ?".into()),
+            delete_holds: q("DELETE FROM holds WHERE chat_id = ?".into()),
             insert_subscription: q(format!(
                 "INSERT INTO push_subscriptions ({SUB_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
             )),
@@ -328,9 +373,12 @@ impl Queries {
             subscription_ids_of_user: q("SELECT id FROM push_subscriptions WHERE user_key = ? \
                  ORDER BY created_at DESC, id DESC"
                 .into()),
+            // Two concurrent subscribes of one user may each keep 10 rows: pushes go to the
+            // newest 10 all the same.
             subscriptions_of_user: q(format!(
                 "SELECT {SUB_COLS} FROM push_subscriptions WHERE user_key = ? \
-                 ORDER BY created_at DESC, id DESC"
+                 ORDER BY created_at DESC, id DESC LIMIT {}",
+                omw_domain::push::MAX_SUBSCRIPTIONS_PER_USER
             )),
             subscription_by_id: q(format!(
                 "SELECT {SUB_COLS} FROM push_subscriptions WHERE id = ?"

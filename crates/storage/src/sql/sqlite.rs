@@ -78,3 +78,4 @@ impl SqliteStore {
 impl_sql_store!(SqliteStore, Sqlite, Backend::Sqlite);
 impl_sql_outbox!(SqliteStore, Sqlite);
 impl_sql_subscriptions!(SqliteStore, Sqlite);
+impl_sql_holds!(SqliteStore, Sqlite);

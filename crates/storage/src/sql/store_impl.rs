@@ -854,7 +854,15 @@ macro_rules! impl_sql_store {
 
             async fn purge_chat(&self, chat_id: &str) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;
+                // The booking remembers that its chat was deleted: a hold after this is a
+                // conflict, not "no chat" (SPEC §9.7).
+                sqlx::query(self.q.mark_booking_purged.clone())
+                    .bind(omw_domain::time::now_millis())
+                    .bind(chat_id)
+                    .execute(&mut *tx)
+                    .await?;
                 for sql in [
+                    &self.q.delete_holds,
                     &self.q.delete_messages,
                     &self.q.delete_read_states,
                     &self.q.delete_attachments,

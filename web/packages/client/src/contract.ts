@@ -270,6 +270,17 @@ export type BookingPut = {
 };
 
 /**
+ * `PUT /platform/bookings/{id}/hold` (SPEC §9.7): the case that holds the chat.
+ */
+export type HoldPut = {
+  /**
+   * The platform's case: one hold per case, idempotent.
+   */
+  case_ref: string;
+  reason?: string;
+};
+
+/**
  * A browser's keys for a push subscription (RFC 8291), base64url as `PushSubscription.toJSON()`
  * gives them.
  */
@@ -435,6 +446,24 @@ export type Health = {
  */
 export type VapidPublicKey = {
   key: string;
+};
+
+/**
+ * A dispute hold on a booking's chat (SPEC §9.7).
+ */
+export type HoldView = {
+  booking_id: string;
+  chat_id: string;
+  case_ref: string;
+  reason: string;
+  created_at: string;
+};
+
+/**
+ * `PUT /platform/bookings/{id}/hold`.
+ */
+export type HoldReply = {
+  hold: HoldView;
 };
 
 /**

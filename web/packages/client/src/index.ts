@@ -10,6 +10,7 @@ export {
   savePushSubscription,
   deletePushSubscription,
   subscriptionRequest,
+  subscribedWithKey,
   pushSupported,
   type PushApiOptions,
 } from './push';

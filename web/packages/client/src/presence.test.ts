@@ -23,8 +23,6 @@ class TestFocus implements FocusSource {
   }
 }
 
-const flush = () => new Promise((r) => setTimeout(r, 0));
-
 function setup(server = new FakeServer()) {
   const focus = new TestFocus();
   let socket!: FakeSocket;
@@ -34,6 +32,7 @@ function setup(server = new FakeServer()) {
 }
 
 afterEach(() => {
+  vi.useRealTimers();
   vi.unstubAllGlobals();
 });
 
@@ -71,12 +70,13 @@ describe('presence', () => {
     client.close();
   });
 
-  test('a refused report is not retried by itself, but the next change reports again', async () => {
+  test('refused as unknown (an older server): not retried by itself, but the next change reports again', async () => {
+    vi.useFakeTimers();
     const { server, focus, client, reports } = setup();
     server.refusePresence = true;
     client.connect();
     focus.set(true);
-    await flush();
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(reports()).toEqual([{ focused: true }]);
     server.refusePresence = false;
     // Still focused: the server did not take the first report, so this one goes out.
@@ -84,6 +84,65 @@ describe('presence', () => {
     focus.set(true);
     expect(reports()).toEqual([{ focused: true }, { focused: true }]);
     client.close();
+  });
+
+  test('refused otherwise: asked again after retry_after_ms, else after 2 s', async () => {
+    vi.useFakeTimers();
+    const { server, focus, client, reports } = setup();
+    server.refusePresence = true;
+    server.presenceRefusal = { code: 'rate_limited', message: 'slow down', retry_after_ms: 500 };
+    client.connect();
+    focus.set(true);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(reports()).toEqual([{ focused: true }]);
+    // Refused again, now without a hint; the retry says what the focus is by then.
+    server.presenceRefusal = { code: 'internal', message: 'oops' };
+    await vi.advanceTimersByTimeAsync(1);
+    expect(reports()).toEqual([{ focused: true }, { focused: true }]);
+    focus.value = false;
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(reports()).toHaveLength(2);
+    server.refusePresence = false;
+    await vi.advanceTimersByTimeAsync(1);
+    expect(reports()).toEqual([{ focused: true }, { focused: true }, { focused: false }]);
+    // Taken: nothing more.
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(reports()).toHaveLength(3);
+    client.close();
+  });
+
+  test('a newer report supersedes a pending retry; disconnect and close cancel it', async () => {
+    vi.useFakeTimers();
+    const { server, focus, client, socket, reports } = setup();
+    server.refusePresence = true;
+    server.presenceRefusal = { code: 'rate_limited', message: 'slow down', retry_after_ms: 1000 };
+    client.connect();
+    focus.set(true);
+    await vi.advanceTimersByTimeAsync(0);
+    server.refusePresence = false;
+    focus.set(false);
+    expect(reports()).toEqual([{ focused: true }, { focused: false }]);
+    // Changed without an event: a retry still pending would report it.
+    focus.value = true;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(reports()).toHaveLength(2);
+
+    server.refusePresence = true;
+    focus.set(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reports()).toHaveLength(3);
+    socket().drop();
+    focus.value = false;
+    socket().connect();
+    focus.value = true;
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(reports()).toHaveLength(3);
+
+    focus.set(true);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reports()).toHaveLength(4);
+    client.close();
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   test('close stops watching the focus', () => {

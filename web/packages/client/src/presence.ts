@@ -31,16 +31,21 @@ export function pageFocus(): FocusSource | null {
 
 type PresenceSender = (focused: boolean) => Promise<Ack<EventResult<'presence'>>>;
 
+/** How long to wait before asking again after a refusal without `retry_after_ms`. */
+const RETRY_MS = 2000;
+
 /**
  * Reports `presence { focused }` (SPEC §9.2) while connected: whenever focus changes, and after
  * every (re)connect, since the server forgets a socket's report when it disconnects. Only what
- * the server does not know yet is sent.
+ * the server does not know yet is sent; a refused report is sent again after a while.
  */
 export class PresenceReporter {
   /** What the server knows of this socket; null: unknown (a report was refused). */
   private told: boolean | null = null;
   private online = false;
+  /** Counts reports, so that only the answer to the newest one counts. */
   private sends = 0;
+  private retry: ReturnType<typeof setTimeout> | null = null;
   private unwatch: (() => void) | null = null;
 
   constructor(
@@ -55,7 +60,7 @@ export class PresenceReporter {
   stop(): void {
     this.unwatch?.();
     this.unwatch = null;
-    this.online = false;
+    this.disconnected();
   }
 
   /** A new connection: to the server it is not attending until it reports otherwise. */
@@ -67,21 +72,36 @@ export class PresenceReporter {
 
   disconnected(): void {
     this.online = false;
+    this.cancelRetry();
+    // An answer still on its way was about the old socket.
+    this.sends++;
+  }
+
+  private cancelRetry(): void {
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry = null;
   }
 
   private report = (): void => {
     if (!this.online) return;
     const focused = this.source.focused();
     if (focused === this.told) return;
+    // This report says what the pending retry would have said, or newer.
+    this.cancelRetry();
     this.told = focused;
     const mine = ++this.sends;
     void this.send(focused).then((r) => {
-      // Not retried by itself (an older server refuses the event every time): the next change
-      // or reconnect reports again.
-      if (!r.ok && mine === this.sends) {
-        debug('presence refused', r.error);
-        this.told = null;
-      }
+      if (r.ok || mine !== this.sends) return;
+      debug('presence refused', r.error);
+      this.told = null;
+      // An older server does not know the event and would refuse it every time: the next
+      // change or reconnect reports again. Otherwise the server may go on thinking the user
+      // looks at the chat (and hold their pushes back), so ask again.
+      if (r.error.code === 'invalid_payload' || !this.online) return;
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        this.report();
+      }, r.error.retry_after_ms ?? RETRY_MS);
     });
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
-import { PushError, deletePushSubscription, disablePush, enablePush, getVapidPublicKey, savePushSubscription, type PushApiOptions } from './index';
+import { PushError, deletePushSubscription, disablePush, enablePush, getVapidPublicKey, savePushSubscription, subscribedWithKey, type PushApiOptions } from './index';
 import { base64UrlToBytes } from './push';
 import { FakeServer } from '../../../test/fakeServer';
 
@@ -83,6 +83,13 @@ describe('enablePush / disablePush', () => {
     expect(old.unsubscribe).toHaveBeenCalled();
     expect(b.subscribe).toHaveBeenCalledTimes(1);
     expect(server.pushSubscriptions.has(fresh.endpoint)).toBe(true);
+  });
+
+  test('subscribedWithKey: the key the subscription was made for', () => {
+    const server = new FakeServer();
+    expect(subscribedWithKey(subscription('https://push.example.com/a', base64UrlToBytes(server.vapidKey).buffer), server.vapidKey)).toBe(true);
+    expect(subscribedWithKey(subscription('https://push.example.com/b', new Uint8Array(65).fill(4).buffer), server.vapidKey)).toBe(false);
+    expect(subscribedWithKey(subscription('https://push.example.com/c', null), server.vapidKey)).toBe(false);
   });
 
   test('without a VAPID key nothing is subscribed', async () => {

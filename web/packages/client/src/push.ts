@@ -68,6 +68,14 @@ function sameBytes(a: ArrayBuffer | null, b: Uint8Array): boolean {
   return x.every((v, i) => v === b[i]);
 }
 
+/**
+ * Whether the subscription was made for this VAPID public key (base64url). One made for another
+ * key (the server's was replaced) never gets a push: the push service refuses every one.
+ */
+export function subscribedWithKey(subscription: PushSubscription, key: string): boolean {
+  return sameBytes(subscription.options.applicationServerKey, base64UrlToBytes(key));
+}
+
 /** Whether this browser can subscribe to web push at all (Safari on iOS: only as an installed app). */
 export function pushSupported(): boolean {
   return typeof navigator !== 'undefined' && 'serviceWorker' in navigator && 'PushManager' in globalThis && 'Notification' in globalThis;
@@ -78,14 +86,13 @@ export function pushSupported(): boolean {
  * user. Needs notification permission and a registration with an active service worker.
  */
 export async function enablePush(registration: ServiceWorkerRegistration, api: PushApiOptions): Promise<PushSubscription> {
-  const key = base64UrlToBytes(await getVapidPublicKey(api));
+  const key = await getVapidPublicKey(api);
   let subscription = await registration.pushManager.getSubscription();
-  // One made for another key (the server's was replaced) would never get a push.
-  if (subscription && !sameBytes(subscription.options.applicationServerKey, key)) {
+  if (subscription && !subscribedWithKey(subscription, key)) {
     await subscription.unsubscribe();
     subscription = null;
   }
-  subscription ??= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+  subscription ??= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64UrlToBytes(key) });
   // Stored again when it existed: the browser may have been another user's until now.
   await savePushSubscription(api, subscriptionRequest(subscription));
   return subscription;

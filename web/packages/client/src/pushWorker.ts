@@ -1,11 +1,21 @@
 // The page's side of the service worker that shows push notifications (the demo's is
-// web/public/sw.js): the page tells it the reader's language, and it asks the page to open a
-// chat when that chat's notification is clicked.
+// web/public/sw.js): the page tells it the reader's language and, when it turns notifications
+// on, that it is the page a click opens; the worker asks the page to open a chat when that
+// chat's notification is clicked.
 
 /** page → worker: word notifications in this language (BCP 47). */
 export interface LocaleMessage {
   type: 'locale';
   locale: string;
+}
+
+/**
+ * page → worker: a click on a notification opens this page (the worker takes the path from the
+ * sender's URL). Posted by the page that turned notifications on, since the subscription is its
+ * user's; several pages of the site (the demo's /customer and /worker) share one worker.
+ */
+export interface PageMessage {
+  type: 'page';
 }
 
 /** worker → page: the user clicked the notification of this chat. */
@@ -33,6 +43,10 @@ export async function registerPushWorker(url: string): Promise<ServiceWorkerRegi
 
 export function tellPushWorkerLocale(registration: ServiceWorkerRegistration, locale: string): void {
   registration.active?.postMessage({ type: 'locale', locale } satisfies LocaleMessage);
+}
+
+export function tellPushWorkerPage(registration: ServiceWorkerRegistration): void {
+  registration.active?.postMessage({ type: 'page' } satisfies PageMessage);
 }
 
 /** Calls `fn` with the chat id whenever the worker asks this page to open a chat; returns the unsubscribe. */

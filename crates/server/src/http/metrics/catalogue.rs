@@ -92,6 +92,7 @@ const PUSH_OUTCOMES: &[Series] = &[
     &[("outcome", "retried")],
     &[("outcome", "failed")],
     &[("outcome", "pruned")],
+    &[("outcome", "expired")],
 ];
 
 /// Results of a webhook delivery attempt, for the notify webhook (the others start on use).
@@ -292,14 +293,21 @@ pub const ALL: &[Metric] = &[
     Metric {
         name: "omw_ladder_ended_total",
         kind: Kind::Counter,
-        help: "Notification ladders ended early: the recipient read what waited, or was attending the chat.",
-        initial: &[&[("by", "read")], &[("by", "attending")]],
+        help: "Notification ladders ended early because the recipient read what waited.",
+        initial: &[&[("by", "read")]],
+        redis: false,
+    },
+    Metric {
+        name: "omw_ladder_deferred_total",
+        kind: Kind::Counter,
+        help: "Notification ladder steps put off because the recipient was attending the chat.",
+        initial: &[],
         redis: false,
     },
     Metric {
         name: "omw_pushes_total",
         kind: Kind::Counter,
-        help: "Web Push attempts, by outcome (sent, retried, failed, pruned: the subscription was gone).",
+        help: "Web Push attempts, by outcome (sent, retried, failed, pruned: the subscription was gone, expired: past its TTL).",
         initial: PUSH_OUTCOMES,
         redis: false,
     },

@@ -74,24 +74,28 @@ impl Ladders {
         }
     }
 
-    /// A message for `recipient` was stored in `chat`: start their ladder unless one runs.
-    /// In the background: the sender's ack does not wait for it.
-    pub fn message_stored(self: &Arc<Self>, chat: &Chat, recipient: &str) {
-        let key = ladder::dedupe_key(&chat.id, recipient);
+    /// A message for the participant in seat `recipient` was stored in `chat`: start their
+    /// ladder unless one runs. In the background: the sender's ack does not wait for it.
+    pub fn message_stored(self: &Arc<Self>, chat: &Chat, recipient: Role) {
+        let recipient_id = match recipient {
+            Role::Customer => &chat.customer.id,
+            Role::Worker => &chat.worker.id,
+        };
+        let key = ladder::dedupe_key(&chat.id, recipient_id);
         if self.started.contains_key(&key) {
             return;
         }
         self.started.insert(key.clone(), ());
-        let (me, chat, recipient) = (self.clone(), chat.clone(), recipient.to_owned());
+        let (me, chat) = (self.clone(), chat.clone());
         tokio::spawn(async move {
-            if let Err(e) = me.start(&chat, &recipient, key.clone()).await {
+            if let Err(e) = me.start(&chat, recipient, key.clone()).await {
                 me.started.invalidate(&key);
                 tracing::warn!(chat_id = %chat.id, error = %e, "starting a notification ladder failed");
             }
         });
     }
 
-    async fn start(&self, chat: &Chat, recipient: &str, key: String) -> Result<(), StoreError> {
+    async fn start(&self, chat: &Chat, recipient: Role, key: String) -> Result<(), StoreError> {
         let now = now_millis();
         let starts_at = self
             .store
@@ -99,7 +103,17 @@ impl Ladders {
             .await?
             .and_then(|b| b.starts_at);
         let urgency = ladder::urgency(chat.booking_status, starts_at, now);
-        let (ladder, run_at) = Ladder::start(&chat.id, recipient, urgency, now, &self.delays);
+        let recipient_id = match recipient {
+            Role::Customer => &chat.customer.id,
+            Role::Worker => &chat.worker.id,
+        };
+        let (ladder, run_at) = Ladder::start(
+            &chat.id,
+            (recipient, recipient_id),
+            urgency,
+            now,
+            &self.delays,
+        );
         let job = NewJob {
             dedupe_key: Some(key),
             chat_id: Some(chat.id.clone()),
@@ -114,13 +128,7 @@ impl Ladders {
     fn ended(&self, l: &Ladder, spawn: Vec<NewJob>) -> Outcome {
         self.started
             .invalidate(&ladder::dedupe_key(&l.chat_id, &l.recipient_id));
-        let (fresh, run_at) = Ladder::start(
-            &l.chat_id,
-            &l.recipient_id,
-            l.urgency,
-            now_millis(),
-            &self.delays,
-        );
+        let (fresh, run_at) = l.restart(now_millis(), &self.delays);
         Outcome::Done {
             spawn,
             restart: Some((run_at, payload(&fresh))),
@@ -140,11 +148,7 @@ impl Ladders {
 
     /// One push job per subscription of the recipient's, for the chat's newest message.
     async fn pushes(&self, chat: &Chat, l: &Ladder) -> Result<Vec<NewJob>, StoreError> {
-        let role = if chat.customer.id == l.recipient_id {
-            Role::Customer
-        } else {
-            Role::Worker
-        };
+        let role = l.recipient_role(chat);
         let owner = format!("{}:{}", role.as_str(), l.recipient_id);
         let ttl = omw_domain::push::ttl_secs(self.delays.of(l.urgency));
         Ok(self
@@ -152,7 +156,13 @@ impl Ladders {
             .subscriptions_of(&owner)
             .await?
             .iter()
-            .map(|s| push::job(&s.id, &chat.id, chat.last_seq, l.urgency, ttl))
+            .map(|s| {
+                let to = push::Recipient {
+                    subscription_id: &s.id,
+                    user_id: &l.recipient_id,
+                };
+                push::job(to, &chat.id, chat.last_seq, l.urgency, ttl)
+            })
             .collect())
     }
 }
@@ -180,10 +190,19 @@ impl Handler for Ladders {
             metrics::counter!("omw_ladder_ended_total", "by" => "read").increment(1);
             return self.ended(&l, vec![]);
         }
-        // Looking at the chat right now: they see the message; its read mark follows.
-        if self.notifier.attending(&chat, &l.recipient_id).await {
-            metrics::counter!("omw_ladder_ended_total", "by" => "attending").increment(1);
-            return self.ended(&l, vec![]);
+        // Looking at the chat right now: they see the message, and their read mark follows.
+        // Looked at again later, as a page may stay "focused" after its user walked away.
+        if self
+            .notifier
+            .attending(&chat, l.recipient_role(&chat), &l.recipient_id)
+            .await
+        {
+            metrics::counter!("omw_ladder_deferred_total").increment(1);
+            return Outcome::Next {
+                run_at: l.defer(now_millis(), &self.delays),
+                payload: job.payload.clone(),
+                spawn: vec![],
+            };
         }
         match l.next {
             // Without a subscription the ladder climbs on to the webhook at its time.

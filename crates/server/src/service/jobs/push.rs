@@ -19,6 +19,8 @@ pub const KIND: &str = "push";
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {
     subscription_id: String,
+    /// The subscription's owner: a push for what they read meanwhile is not sent.
+    recipient_id: String,
     chat_id: String,
     /// The newest message's seq: the notification opens the chat there.
     seq: i64,
@@ -35,16 +37,17 @@ struct Body<'a> {
     seq: i64,
 }
 
-/// A push of `chat_id` (newest message `seq`) to subscription `subscription_id`, due now.
-pub fn job(
-    subscription_id: &str,
-    chat_id: &str,
-    seq: i64,
-    urgency: Urgency,
-    ttl_secs: u64,
-) -> NewJob {
+/// Whom a push goes to: a subscription of the recipient's.
+pub struct Recipient<'a> {
+    pub subscription_id: &'a str,
+    pub user_id: &'a str,
+}
+
+/// A push of `chat_id` (newest message `seq`) to one subscription, due now.
+pub fn job(to: Recipient, chat_id: &str, seq: i64, urgency: Urgency, ttl_secs: u64) -> NewJob {
     let payload = Payload {
-        subscription_id: subscription_id.into(),
+        subscription_id: to.subscription_id.into(),
+        recipient_id: to.user_id.into(),
         chat_id: chat_id.into(),
         seq,
         urgency,
@@ -76,6 +79,8 @@ impl Pushes {
         let client = http_client::Client::builder()
             .timeout(timeout)
             .redirect(http_client::redirect::Policy::none())
+            // A proxy would resolve the endpoint's name itself, past the check below.
+            .no_proxy()
             .dns_resolver(Arc::new(endpoint::PublicOnly { allow_insecure }))
             .build()
             .map_err(|e| e.to_string())?;
@@ -111,6 +116,18 @@ impl Handler for Pushes {
         let Ok(p) = serde_json::from_str::<Payload>(&job.payload) else {
             return Outcome::Drop("push payload does not parse".into());
         };
+        // Retried past its TTL, a push service would drop it anyway; the ladder's webhook has
+        // taken over by then.
+        let ttl_ms = i64::try_from(p.ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        if now_millis() > job.created_at.saturating_add(ttl_ms) {
+            Self::counted("expired");
+            return Outcome::Drop("the push expired before it could be sent".into());
+        }
+        match self.store.unread_for(&p.chat_id, &p.recipient_id).await {
+            Ok(0) => return Outcome::Drop("read meanwhile".into()),
+            Ok(_) => {}
+            Err(e) => return Outcome::Retry(e.to_string()),
+        }
         let sub = match self.store.subscription(&p.subscription_id).await {
             Ok(Some(sub)) => sub,
             // Unsubscribed or pruned meanwhile.

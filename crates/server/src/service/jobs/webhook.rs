@@ -42,12 +42,7 @@ pub fn job(target: &str, body: &impl Serialize, chat_id: Option<&str>) -> NewJob
 /// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`: the `X-Omw-Signature` value.
 pub fn signature(secret: &[u8], body: &[u8]) -> String {
     let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), body);
-    format!("sha256={}", hex(tag.as_ref()))
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("sha256={}", hex::encode(tag.as_ref()))
 }
 
 /// Delivers webhook jobs to the configured targets.

@@ -28,6 +28,9 @@ pub struct NewSubscription {
 pub struct BrowserKeys {
     pub public: PublicKey,
     pub auth: Auth,
+    /// The keys as stored: base64url without padding, whatever form they came in.
+    pub p256dh: String,
+    pub auth_secret: String,
 }
 
 impl BrowserKeys {
@@ -48,13 +51,15 @@ impl BrowserKeys {
         Ok(BrowserKeys {
             public,
             auth: Auth::from(secret),
+            p256dh: URL_SAFE_NO_PAD.encode(&point),
+            auth_secret: URL_SAFE_NO_PAD.encode(secret),
         })
     }
 }
 
 /// A subscription's id: the SHA-256 of its endpoint (hex), so that one endpoint is one row.
 pub fn subscription_id(endpoint: &str) -> String {
-    super::jobs::webhook::hex(digest(&SHA256, endpoint.as_bytes()).as_ref())
+    hex::encode(digest(&SHA256, endpoint.as_bytes()))
 }
 
 /// A push's `Topic` (RFC 8030 §5.4): at most 32 base64url characters, the same for every push
@@ -102,13 +107,13 @@ impl Push {
     ) -> Result<(), ServiceError> {
         endpoint::check(&sub.endpoint, self.allow_insecure)
             .map_err(|e| ServiceError::invalid(e.to_string()))?;
-        BrowserKeys::decode(&sub.p256dh, &sub.auth).map_err(ServiceError::invalid)?;
+        let keys = BrowserKeys::decode(&sub.p256dh, &sub.auth).map_err(ServiceError::invalid)?;
         let row = PushSubscription {
             id: subscription_id(&sub.endpoint),
             user_key: user_key(who),
             endpoint: sub.endpoint,
-            p256dh: sub.p256dh,
-            auth: sub.auth,
+            p256dh: keys.p256dh,
+            auth: keys.auth_secret,
             created_at: now_millis(),
         };
         self.store
@@ -157,7 +162,11 @@ mod tests {
         let p256dh = "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
         let auth = "BTBZMqHH6r4Tts7J_aSIgg";
         assert!(BrowserKeys::decode(p256dh, auth).is_ok());
-        assert!(BrowserKeys::decode(&format!("{p256dh}="), &format!("{auth}==")).is_ok());
+        let padded = BrowserKeys::decode(&format!("{p256dh}="), &format!("{auth}==")).unwrap();
+        assert_eq!(
+            (padded.p256dh.as_str(), padded.auth_secret.as_str()),
+            (p256dh, auth)
+        );
         assert!(
             BrowserKeys::decode(p256dh, "BTBZMqHH6r4Tts7J_aSI").is_err(),
             "15 bytes"

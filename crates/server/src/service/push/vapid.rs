@@ -53,9 +53,14 @@ impl Vapid {
         })
     }
 
-    /// A PKCS#8 (`PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`) P-256 key.
+    /// A PKCS#8 (`PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`) P-256 key; other blocks (the
+    /// `EC PARAMETERS` that `openssl ecparam -genkey` writes first) are skipped.
     pub fn from_pem(pem: &str, subject: &str) -> Result<Vapid, String> {
-        let block = pem::parse(pem).map_err(|e| format!("not a PEM key: {e}"))?;
+        let blocks = pem::parse_many(pem).map_err(|e| format!("not a PEM key: {e}"))?;
+        let block = blocks
+            .iter()
+            .find(|b| matches!(b.tag(), "PRIVATE KEY" | "EC PRIVATE KEY"))
+            .ok_or("no PRIVATE KEY or EC PRIVATE KEY block")?;
         let pair =
             EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, block.contents())
                 .map_err(|e| format!("not a P-256 private key: {e}"))?;
@@ -93,24 +98,21 @@ fn key_error(path: &Path, e: impl std::fmt::Display) -> VapidError {
     }
 }
 
-/// A new key at `path`, readable by this user only. `create_new`: two nodes starting at once on
-/// one data folder do not overwrite each other's key (the loser reads the winner's).
+/// A new key at `path`, readable by this user only. Written to a file of its own first, then
+/// linked into place: a second node starting at the same moment on one data folder, or a
+/// crash mid-write, never leaves a partial key at `path` (the loser reads the winner's).
 fn create(path: &Path) -> Result<String, VapidError> {
     let rng = aws_lc_rs::rand::SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
         .map_err(|_| key_error(path, "generating a key failed"))?;
     let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8.as_ref().to_vec()));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| key_error(path, e))?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut f) => {
-            f.write_all(pem.as_bytes())
-                .map_err(|e| key_error(path, e))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| key_error(path, e))?;
+    let tmp = dir.join(format!(".vapid-{}.tmp", uuid::Uuid::new_v4()));
+    let written = write_private(&tmp, &pem).and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match written {
+        Ok(()) => {
             tracing::info!(path = %path.display(), "created a VAPID key for Web Push; keep it: browsers' subscriptions are bound to it");
             Ok(pem)
         }
@@ -119,6 +121,16 @@ fn create(path: &Path) -> Result<String, VapidError> {
         }
         Err(e) => Err(key_error(path, e)),
     }
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
 }
 
 #[cfg(test)]
@@ -170,6 +182,22 @@ mod tests {
         assert!(Vapid::load(Some(&missing), &missing, "mailto:a@b.c").is_err());
         assert!(!missing.exists(), "a configured key is never created");
         assert!(Vapid::from_pem("not pem", "mailto:a@b.c").is_err());
+        // openssl ecparam -genkey writes the curve's parameters first.
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .unwrap();
+        let two = format!(
+            "{}{}",
+            pem::encode(&pem::Pem::new(
+                "EC PARAMETERS",
+                vec![6, 8, 42, 134, 72, 206, 61, 3, 1, 7]
+            )),
+            pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8.as_ref().to_vec()))
+        );
+        let parsed = Vapid::from_pem(&two, "mailto:a@b.c");
+        assert!(parsed.is_ok(), "{:?}", parsed.err());
         let rsa_like = pem::encode(&pem::Pem::new(
             "PRIVATE KEY",
             vec![0x30, 0x03, 0x02, 0x01, 0x00],
