@@ -38,7 +38,7 @@ const SERVER_LAYERS: &[Layer] = &[
     },
     Layer {
         name: "below",
-        modules: &["auth", "cluster", "files"],
+        modules: &["auth", "cluster", "files", "keys"],
     },
 ];
 

@@ -97,6 +97,38 @@ pub struct Config {
     pub notify_delays: omw_domain::ladder::Delays,
     /// Web Push: the VAPID key and subject, and which endpoints are accepted.
     pub push: PushSettings,
+    /// Encryption at rest (SPEC §9.6).
+    pub encryption: EncryptionSettings,
+}
+
+/// Encryption at rest (SPEC §9.6).
+#[derive(Debug, Clone)]
+pub struct EncryptionSettings {
+    /// `ENCRYPTION`: whether new chats are stored encrypted (`off` still reads those that are).
+    pub enabled: bool,
+    /// `ENCRYPTION_KEY_FILE`; `None` uses `./data/encryption.key`, created on first start.
+    pub key_file: Option<PathBuf>,
+    pub default_key_file: PathBuf,
+}
+
+impl EncryptionSettings {
+    fn load(env: &dyn Env, data_dir: &std::path::Path) -> Result<Self, ConfigError> {
+        let enabled = match env.get("ENCRYPTION").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => return Err(bad("ENCRYPTION", "must be on or off")),
+        };
+        Ok(EncryptionSettings {
+            enabled,
+            key_file: env.get("ENCRYPTION_KEY_FILE").map(PathBuf::from),
+            default_key_file: data_dir.join("encryption.key"),
+        })
+    }
+
+    /// The key file in use.
+    pub fn path(&self) -> &std::path::Path {
+        self.key_file.as_deref().unwrap_or(&self.default_key_file)
+    }
 }
 
 /// Web Push (SPEC §9.2).
@@ -612,6 +644,7 @@ impl Config {
             webhook_timeout,
             notify_delays: notify_delays(env)?,
             push: PushSettings::load(env, &data_dir)?,
+            encryption: EncryptionSettings::load(env, &data_dir)?,
         })
     }
 }
@@ -729,6 +762,14 @@ impl Config {
                     .to_string(),
             ),
             ("VAPID_SUBJECT", self.push.vapid_subject.clone()),
+            (
+                "ENCRYPTION",
+                if self.encryption.enabled { "on" } else { "off" }.to_string(),
+            ),
+            (
+                "ENCRYPTION_KEY_FILE",
+                self.encryption.path().display().to_string(),
+            ),
             (
                 "PUSH_ALLOW_INSECURE_ENDPOINTS",
                 self.push.allow_insecure_endpoints.to_string(),

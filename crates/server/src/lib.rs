@@ -21,6 +21,7 @@ pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod keys;
 pub mod realtime;
 pub mod server;
 pub mod service;

@@ -14,11 +14,12 @@ use tokio::{
 use crate::{
     auth::jwt::JwtVerifier,
     cluster::{Bus, Redis},
-    config::{Config, redact},
+    config::{Config, EncryptionSettings, redact},
     conn,
     files::Files,
     http,
     http::state::AppState,
+    keys::KeyFile,
     realtime::{self, Expiry, Presence, Realtime, SocketIo, SocketNotifier, Typing},
     service::{self, ChatService},
 };
@@ -51,14 +52,44 @@ impl Running {
     }
 }
 
+/// What the store seals chats with (SPEC §9.6): the key file, created under `./data` when none
+/// is configured. With `ENCRYPTION=off` new chats are stored in plaintext, and an existing key
+/// file still opens the chats it sealed.
+pub fn sealer(settings: &EncryptionSettings) -> anyhow::Result<omw_storage::Sealer> {
+    let path = settings.path();
+    let wrapper = if !settings.enabled {
+        KeyFile::load(path)?
+    } else if settings.key_file.is_some() {
+        let file = KeyFile::load(path)?;
+        Some(file.with_context(|| format!("ENCRYPTION_KEY_FILE {}: not found", path.display()))?)
+    } else {
+        let (file, created) = KeyFile::load_or_create(path)?;
+        if created {
+            tracing::warn!(
+                path = %path.display(),
+                "created the encryption key; keep it safe and apart from database backups (ENCRYPTION_KEY_FILE)"
+            );
+        }
+        Some(file)
+    };
+    Ok(omw_storage::Sealer::new(
+        wrapper.map(|f| Arc::new(f) as Arc<dyn omw_storage::KeyWrapper>),
+        settings.enabled,
+    ))
+}
+
 /// Open the database (migrating it), then serve on `config.host:config.port` (port 0 picks a
 /// free one). `shutdown_on_signal` makes SIGTERM/Ctrl-C stop it gracefully.
 pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<Running> {
     http::metrics::install();
     http::metrics::register(config.redis_url.is_some());
-    let store = omw_storage::open(&config.database_url, config.db_max_connections)
-        .await
-        .with_context(|| format!("opening the database ({})", redact(&config.database_url)))?;
+    let store = omw_storage::open_sealed(
+        &config.database_url,
+        config.db_max_connections,
+        sealer(&config.encryption)?,
+    )
+    .await
+    .with_context(|| format!("opening the database ({})", redact(&config.database_url)))?;
     store.migrate().await.context("migrating the database")?;
     let files = match &config.storage_url {
         Some(url) => Files::s3(url).map_err(|e| anyhow::anyhow!("STORAGE_URL: {e}"))?,
@@ -70,9 +101,11 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     let config = Arc::new(config);
     let mut background = Vec::new();
 
-    if config.redis_url.is_some() && config.push.vapid_key_file.is_none() {
+    if config.redis_url.is_some()
+        && (config.push.vapid_key_file.is_none() || config.encryption.key_file.is_none())
+    {
         tracing::warn!(
-            "several nodes (REDIS_URL) must share one VAPID key: set VAPID_PRIVATE_KEY_FILE to the same key on every node"
+            "several nodes (REDIS_URL) must share their keys: set VAPID_PRIVATE_KEY_FILE and ENCRYPTION_KEY_FILE to the same files on every node"
         );
     }
     let redis = match &config.redis_url {

@@ -75,6 +75,15 @@ async fn connect_sqlite_writer(opts: SqliteConnectOptions) -> Result<SqlitePool,
 /// by `migrate`). `max_connections` bounds the pool of MySQL/PostgreSQL and SQLite's readers
 /// (of which there are at most two per core).
 pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, StoreError> {
+    open_sealed(url, max_connections, crate::Sealer::off()).await
+}
+
+/// [`open`], sealing chats with `sealer` (SPEC §9.6).
+pub async fn open_sealed(
+    url: &str,
+    max_connections: u32,
+    sealer: crate::Sealer,
+) -> Result<Arc<dyn Store>, StoreError> {
     let max = max_connections.max(1);
     match Backend::from_url(url)? {
         Backend::Sqlite => {
@@ -112,7 +121,7 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, Sto
                     opts.read_only(true)
                         .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
                 );
-            Ok(Arc::new(SqliteStore::new(write, read, checkpoint)))
+            Ok(Arc::new(SqliteStore::new(write, read, checkpoint, sealer)))
         }
         Backend::MySql => {
             let url = url.replacen("mariadb:", "mysql:", 1);
@@ -133,7 +142,7 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, Sto
                     })
                 })
                 .connect_lazy_with(opts);
-            Ok(Arc::new(MySqlStore::new(pool)))
+            Ok(Arc::new(MySqlStore::new(pool, sealer)))
         }
         Backend::Postgres => {
             let opts = PgConnectOptions::from_str(url)
@@ -142,7 +151,7 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>, Sto
                 .max_connections(max)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_lazy_with(opts);
-            Ok(Arc::new(PgStore::new(pool)))
+            Ok(Arc::new(PgStore::new(pool, sealer)))
         }
     }
 }

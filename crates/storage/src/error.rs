@@ -18,6 +18,9 @@ pub enum StoreError {
     /// A stored value does not parse (a bug or a hand-edited row).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// A chat's data key cannot be made or unwrapped (its epoch destroyed, no key file).
+    #[error("encryption key: {0}")]
+    Key(String),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -7,15 +7,17 @@ mod error;
 mod hold;
 mod outbox;
 mod push;
+mod seal;
 mod sql;
 mod store;
 
 pub use backend::Backend;
-pub use connect::open;
+pub use connect::{open, open_sealed};
 pub use error::StoreError;
 pub use hold::{Hold, Holds, Placed};
 pub use outbox::{Job, MAX_DEDUPE_KEY, NewJob, Outbox, Settle};
 pub use push::{PushSubscription, Subscriptions};
+pub use seal::{DataKey, KeyError, KeyWrapper, Sealer};
 pub use store::{
     Admission, AppliedBooking, AttachmentRecord, Backoff, ChatSummary, Inserted, MessagePage,
     NewAttachment, Page, ReadState, Store,

@@ -1,8 +1,8 @@
 // Shared fixtures for the protocol tests: the real omw-chat binary on a loopback port, tokens,
 // the platform API, and promise helpers around the official socket.io-client.
 import { spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -20,6 +20,13 @@ function freshDatabaseUrl() {
   return DB;
 }
 
+/**
+ * One encryption key file for every server of this test process: nodes of one deployment share
+ * it (a chat sealed on node A is read on node B).
+ */
+const KEY_FILE = join(mkdtempSync(join(tmpdir(), 'omw-keys-')), 'encryption.key');
+writeFileSync(KEY_FILE, JSON.stringify({ current: 1, epochs: { 1: randomBytes(32).toString('base64') } }), { mode: 0o600 });
+
 /** Start the server; resolves once it listens. `env` adds or overrides settings. */
 export async function startServer({ env = {}, databaseUrl } = {}) {
   const dbUrl = databaseUrl ?? freshDatabaseUrl();
@@ -34,6 +41,7 @@ export async function startServer({ env = {}, databaseUrl } = {}) {
       PLATFORM_API_KEY: PLATFORM_KEY,
       DATABASE_URL: dbUrl,
       UPLOAD_DIR: mkdtempSync(join(tmpdir(), 'omw-up-')),
+      ENCRYPTION_KEY_FILE: KEY_FILE,
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
       ...env,
     },

@@ -29,6 +29,13 @@ pub struct TestServer {
     pub _keys: tempfile::TempDir,
 }
 
+/// A fresh encryption key file in `dir`; its path.
+pub fn encryption_key_file(dir: &std::path::Path) -> String {
+    let path = dir.join("encryption.key");
+    omw_chat::keys::KeyFile::load_or_create(&path).unwrap();
+    path.display().to_string()
+}
+
 /// A fresh VAPID key (PEM) in `dir`; its path.
 pub fn vapid_key_file(dir: &std::path::Path) -> String {
     use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
@@ -64,6 +71,10 @@ impl TestServer {
         env.insert("DATABASE_URL".into(), db.url.clone());
         env.insert("UPLOAD_DIR".into(), uploads.path().display().to_string());
         env.insert("VAPID_PRIVATE_KEY_FILE".into(), vapid_key_file(keys.path()));
+        env.insert(
+            "ENCRYPTION_KEY_FILE".into(),
+            encryption_key_file(keys.path()),
+        );
         for (k, v) in extra {
             env.insert(k.to_string(), v.to_string());
         }
@@ -107,7 +118,9 @@ impl TestServer {
 
     /// The database as an operator sees it: a connection of the test's own beside the server's.
     pub async fn store(&self) -> Arc<dyn omw_storage::Store> {
-        omw_storage::open(&self.db.url, 2)
+        let config = &self.running.as_ref().expect("running").state.config;
+        let sealer = server::sealer(&config.encryption).expect("the key file opens");
+        omw_storage::open_sealed(&self.db.url, 2, sealer)
             .await
             .expect("the test database opens")
     }

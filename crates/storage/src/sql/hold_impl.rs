@@ -155,7 +155,14 @@ macro_rules! impl_sql_holds {
                         .bind(chat_id)
                         .execute(&mut *tx)
                         .await?;
+                    // The chat's data key goes first, with the mark (SPEC §9.6): from here on
+                    // nothing of the chat can be read, whatever is left of its rows and files.
+                    sqlx::query(self.q.destroy_chat_key.clone())
+                        .bind(chat_id)
+                        .execute(&mut *tx)
+                        .await?;
                     tx.commit().await?;
+                    self.sealer.forget(chat_id);
                     Ok(true)
                 })
                 .await

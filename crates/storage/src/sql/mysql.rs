@@ -6,12 +6,14 @@ use super::queries::{Dialect, Queries};
 pub struct MySqlStore {
     pool: Pool<MySql>,
     q: Queries,
+    sealer: crate::Sealer,
 }
 
 impl MySqlStore {
-    pub fn new(pool: Pool<MySql>) -> Self {
+    pub fn new(pool: Pool<MySql>, sealer: crate::Sealer) -> Self {
         MySqlStore {
             pool,
+            sealer,
             q: Queries::new(Dialect::MySql),
         }
     }

@@ -6,12 +6,14 @@ use super::queries::{Dialect, Queries};
 pub struct PgStore {
     pool: Pool<Postgres>,
     q: Queries,
+    sealer: crate::Sealer,
 }
 
 impl PgStore {
-    pub fn new(pool: Pool<Postgres>) -> Self {
+    pub fn new(pool: Pool<Postgres>, sealer: crate::Sealer) -> Self {
         PgStore {
             pool,
+            sealer,
             q: Queries::new(Dialect::Postgres),
         }
     }

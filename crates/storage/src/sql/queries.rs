@@ -14,6 +14,9 @@ pub enum Dialect {
 const BOOKING_COLS: &str =
     "id, customer_id, customer_name, worker_id, worker_name, status, starts_at, region";
 
+/// A chat's lock row: what a writer needs (the next seq, and the key its rows are sealed with).
+const LOCK_COLS: &str = "id, status, last_seq, key_epoch, data_key";
+
 const CHAT_COLS: &str = "c.id, c.booking_id, c.status, b.status AS booking_status, \
      c.customer_id, b.customer_name, c.worker_id, b.worker_name, c.last_seq, c.created_at, \
      c.closed_at, c.close_reason";
@@ -91,6 +94,8 @@ pub struct Queries {
     pub delete_chat_jobs: SqlStr,
     pub count_jobs: SqlStr,
     pub lock_chat_id_by_booking: SqlStr,
+    pub chat_key: SqlStr,
+    pub destroy_chat_key: SqlStr,
     pub booking_chat_purged_at: SqlStr,
     pub mark_booking_purged: SqlStr,
     pub deletion_started_at: SqlStr,
@@ -165,21 +170,20 @@ impl Queries {
             chat_by_booking: q(format!("{chat_select} WHERE c.booking_id = ?")),
             chats_of_customer: my_chats("customer_id"),
             chats_of_worker: my_chats("worker_id"),
-            lock_chat: q(format!(
-                "SELECT id, status, last_seq FROM chats WHERE id = ?{lock}"
-            )),
+            lock_chat: q(format!("SELECT {LOCK_COLS} FROM chats WHERE id = ?{lock}")),
             lock_chats: ListStmt::new(prepared_only, move |n| {
                 q(format!(
-                    "SELECT id, status, last_seq FROM chats WHERE id IN ({}) ORDER BY id{lock}",
+                    "SELECT {LOCK_COLS} FROM chats WHERE id IN ({}) ORDER BY id{lock}",
                     list(n, "?", ", ")
                 ))
             }),
             lock_chat_by_booking: q(format!(
-                "SELECT id, status, last_seq FROM chats WHERE booking_id = ?{lock}"
+                "SELECT {LOCK_COLS} FROM chats WHERE booking_id = ?{lock}"
             )),
             insert_chat: q(
                 "INSERT INTO chats (id, booking_id, customer_id, worker_id, status, \
-                 last_seq, created_at) VALUES (?, ?, ?, ?, 'active', 0, ?)"
+                 last_seq, created_at, key_epoch, data_key) \
+                 VALUES (?, ?, ?, ?, 'active', 0, ?, ?, ?)"
                     .into(),
             ),
             set_last_seqs: ListStmt::new(prepared_only, move |n| {
@@ -338,6 +342,9 @@ impl Queries {
             delete_chat_jobs: q("DELETE FROM jobs WHERE chat_id = ?".into()),
             count_jobs: q("SELECT COUNT(*) FROM jobs WHERE kind = ?".into()),
             lock_chat_id_by_booking: q(format!("SELECT id FROM chats WHERE booking_id = ?{lock}")),
+            chat_key: q("SELECT key_epoch, data_key FROM chats WHERE id = ?".into()),
+            // The epoch stays: a chat whose key is gone is not mistaken for a plaintext one.
+            destroy_chat_key: q("UPDATE chats SET data_key = NULL WHERE id = ?".into()),
             booking_chat_purged_at: q("SELECT chat_purged_at FROM bookings WHERE id = ?".into()),
             mark_booking_purged: q("UPDATE bookings SET chat_purged_at = ? \
                  WHERE id = (SELECT booking_id FROM chats WHERE id = ?)"

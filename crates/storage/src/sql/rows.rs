@@ -108,6 +108,15 @@ pub struct ChatLockRow {
     pub id: String,
     pub status: String,
     pub last_seq: i64,
+    pub key_epoch: Option<i64>,
+    pub data_key: Option<String>,
+}
+
+/// A chat's wrapped data key (`None`s: a plaintext chat).
+#[derive(Debug, Clone, FromRow)]
+pub struct ChatKeyRow {
+    pub key_epoch: Option<i64>,
+    pub data_key: Option<String>,
 }
 
 #[derive(Debug, FromRow)]

@@ -11,13 +11,19 @@ pub struct SqliteStore {
     write: Pool<Sqlite>,
     read: Pool<Sqlite>,
     q: Queries,
+    sealer: crate::Sealer,
     _checkpointer: Checkpointer,
 }
 
 impl SqliteStore {
     /// `write` must have `wal_autocheckpoint=0`; `checkpoint` is a pool of one connection that
     /// may write, used to copy the WAL into the database file.
-    pub fn new(write: Pool<Sqlite>, read: Pool<Sqlite>, checkpoint: Pool<Sqlite>) -> Self {
+    pub fn new(
+        write: Pool<Sqlite>,
+        read: Pool<Sqlite>,
+        checkpoint: Pool<Sqlite>,
+        sealer: crate::Sealer,
+    ) -> Self {
         let checkpointer = checkpoint::spawn(
             checkpoint,
             write.clone(),
@@ -28,6 +34,7 @@ impl SqliteStore {
             write,
             read,
             q: Queries::new(Dialect::Sqlite),
+            sealer,
             _checkpointer: checkpointer,
         }
     }

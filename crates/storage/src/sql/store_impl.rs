@@ -61,6 +61,8 @@ macro_rules! impl_sql_store {
             active: bool,
             last_seq: i64,
             dirty: bool,
+            /// What its rows are sealed with; `None` for a plaintext chat.
+            key: Option<std::sync::Arc<aws_lc_rs::aead::LessSafeKey>>,
         }
 
         /// A message's idempotency key: (chat, sender, client id).
@@ -79,12 +81,21 @@ macro_rules! impl_sql_store {
         }
 
         impl $store {
-            async fn insert_attachment_in(&self, tx: &mut Tx, a: &NewAttachment) -> Result<(), StoreError> {
+            async fn insert_attachment_in(
+                &self,
+                tx: &mut Tx,
+                a: &NewAttachment,
+                key: Option<&aws_lc_rs::aead::LessSafeKey>,
+            ) -> Result<(), StoreError> {
+                let name = match key {
+                    Some(k) => crate::seal::seal(k, &a.chat_id, &a.id, crate::seal::ATTACHMENT_NAME, &a.name)?,
+                    None => a.name.clone(),
+                };
                 sqlx::query(self.q.insert_attachment.clone())
                     .bind(&a.id)
                     .bind(&a.chat_id)
                     .bind(&a.uploader_id)
-                    .bind(&a.name)
+                    .bind(&name)
                     .bind(&a.mime)
                     .bind(a.size)
                     .bind(&a.storage_key)
@@ -104,11 +115,38 @@ macro_rules! impl_sql_store {
                     .bind(chat_id)
                     .fetch_optional(&mut **tx)
                     .await?;
-                Ok(row.map(|r| ChatCursor {
+                match row {
+                    Some(r) => Ok(Some(self.cursor(&r).await?)),
+                    None => Ok(None),
+                }
+            }
+
+            async fn cursor(&self, r: &ChatLockRow) -> Result<ChatCursor, StoreError> {
+                Ok(ChatCursor {
                     active: r.status == ChatStatus::Active.as_str(),
                     last_seq: r.last_seq,
                     dirty: false,
-                }))
+                    key: self.sealer.key(&r.id, (r.key_epoch, r.data_key.as_deref())).await?,
+                })
+            }
+
+            /// A chat's key, outside a write transaction; `None` for a plaintext (or unknown)
+            /// chat.
+            async fn chat_key(
+                &self,
+                chat_id: &str,
+            ) -> Result<Option<std::sync::Arc<aws_lc_rs::aead::LessSafeKey>>, StoreError> {
+                if let Some(key) = self.sealer.cached(chat_id) {
+                    return Ok(Some(key));
+                }
+                let row = sqlx::query_as::<_, ChatKeyRow>(self.q.chat_key.clone())
+                    .bind(chat_id)
+                    .fetch_optional(self.reader())
+                    .await?;
+                match row {
+                    Some(r) => self.sealer.key(chat_id, (r.key_epoch, r.data_key.as_deref())).await,
+                    None => Ok(None),
+                }
             }
 
             /// Lock (`FOR UPDATE` where the dialect has row locks) and read every chat named,
@@ -126,11 +164,7 @@ macro_rules! impl_sql_store {
                         query = query.bind(chunk[i.min(chunk.len() - 1)]);
                     }
                     for r in query.fetch_all(&mut **tx).await? {
-                        let cursor = ChatCursor {
-                            active: r.status == ChatStatus::Active.as_str(),
-                            last_seq: r.last_seq,
-                            dirty: false,
-                        };
+                        let cursor = self.cursor(&r).await?;
                         out.insert(r.id, cursor);
                     }
                 }
@@ -204,6 +238,7 @@ macro_rules! impl_sql_store {
                 tx: &mut Tx,
                 m: &NewMessage,
                 att_id: &str,
+                key: Option<&aws_lc_rs::aead::LessSafeKey>,
             ) -> Result<Result<omw_domain::Attachment, StoreError>, StoreError> {
                 let att = sqlx::query_as::<_, AttachmentRecord>(self.q.attachment_by_id_locked.clone())
                     .bind(att_id)
@@ -228,32 +263,49 @@ macro_rules! impl_sql_store {
                     .bind(att_id)
                     .execute(&mut **tx)
                     .await?;
-                Ok(Ok(att.to_attachment()))
+                Ok(Ok(crate::seal::open_record(key, att)?.to_attachment()))
             }
 
             /// Write new messages with one multi-row `INSERT` per [`MAX_LIST`] rows (within the
             /// bound-parameter limit), split further where only prepared lengths may run.
-            async fn insert_rows(&self, tx: &mut Tx, rows: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
+            async fn insert_rows(
+                &self,
+                tx: &mut Tx,
+                rows: &[(&NewMessage, i64)],
+                cursors: &BTreeMap<String, ChatCursor>,
+            ) -> Result<(), StoreError> {
                 for list in rows.chunks(MAX_LIST) {
                     let mut rest = list;
                     for len in self.q.insert_messages.chunk_lengths(list.len()) {
                         let (chunk, tail) = rest.split_at(len);
                         rest = tail;
-                        self.insert_chunk(tx, chunk).await?;
+                        self.insert_chunk(tx, chunk, cursors).await?;
                     }
                 }
                 Ok(())
             }
 
             /// One multi-row `INSERT`.
-            async fn insert_chunk(&self, tx: &mut Tx, chunk: &[(&NewMessage, i64)]) -> Result<(), StoreError> {
+            async fn insert_chunk(
+                &self,
+                tx: &mut Tx,
+                chunk: &[(&NewMessage, i64)],
+                cursors: &BTreeMap<String, ChatCursor>,
+            ) -> Result<(), StoreError> {
                 let (sql, keep) = self.q.insert_messages.exact(chunk.len());
                 let notices = chunk
                     .iter()
                     .map(|(m, _)| m.system.as_ref().map(encode_notice).transpose())
                     .collect::<Result<Vec<_>, _>>()?;
+                let bodies = chunk
+                    .iter()
+                    .map(|(m, _)| {
+                        let key = cursors.get(&m.chat_id).and_then(|c| c.key.as_deref());
+                        crate::seal::seal_body(key, m)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
                 let mut query = sqlx::query(sql).persistent(keep);
-                for ((m, seq), notice) in chunk.iter().zip(notices) {
+                for (((m, seq), notice), body) in chunk.iter().zip(notices).zip(&bodies) {
                     query = query
                         .bind(&m.id)
                         .bind(&m.chat_id)
@@ -262,7 +314,7 @@ macro_rules! impl_sql_store {
                         .bind(m.sender.role.as_str())
                         .bind(&m.sender.name)
                         .bind(m.kind.as_str())
-                        .bind(&m.body)
+                        .bind(body)
                         .bind(&m.attachment_id)
                         .bind(&m.client_id)
                         .bind(m.created_at)
@@ -356,7 +408,9 @@ macro_rules! impl_sql_store {
                     let key = client_key(m);
                     if let Some(known) = key.and_then(|k| known.get(&k)) {
                         let message = match known {
-                            Known::Stored(message) => (**message).clone(),
+                            Known::Stored(message) => {
+                                crate::seal::open_message(cursor.key.as_deref(), (**message).clone())?
+                            }
                             Known::InBatch(i) => match &out[*i] {
                                 Ok(ins) => ins.message.clone(),
                                 Err(_) => unreachable!("only written messages are known"),
@@ -370,7 +424,7 @@ macro_rules! impl_sql_store {
                         continue;
                     }
                     let attachment = match &m.attachment_id {
-                        Some(att_id) => match self.link_attachment(tx, m, att_id).await? {
+                        Some(att_id) => match self.link_attachment(tx, m, att_id, cursor.key.as_deref()).await? {
                             Ok(a) => Some(a),
                             Err(refused) => {
                                 out.push(Err(refused));
@@ -402,7 +456,7 @@ macro_rules! impl_sql_store {
                         duplicate: false,
                     }));
                 }
-                self.insert_rows(tx, &rows).await?;
+                self.insert_rows(tx, &rows, &cursors).await?;
                 self.flush_cursors(tx, &cursors).await?;
                 Ok(out)
             }
@@ -452,12 +506,15 @@ macro_rules! impl_sql_store {
                         DomainError::InvalidPayload("an accepted booking needs a worker".into())
                     })?;
                     let id = uuid::Uuid::now_v7().to_string();
+                    let key = self.sealer.new_chat_key(&id).await?;
                     sqlx::query(self.q.insert_chat.clone())
                         .bind(&id)
                         .bind(&b.id)
                         .bind(&b.customer.id)
                         .bind(&worker.id)
                         .bind(now)
+                        .bind(key.as_ref().map(|k| k.0))
+                        .bind(key.map(|k| k.1))
                         .execute(&mut **tx)
                         .await?;
                     for user in [&b.customer.id, &worker.id] {
@@ -612,13 +669,20 @@ macro_rules! impl_sql_store {
                 for row in rows {
                     let chat = Chat::try_from(row.chat)?;
                     let last_message = if chat.last_seq > 0 {
-                        sqlx::query_as::<_, MessageRow>(self.q.message_by_seq.clone())
+                        let found = sqlx::query_as::<_, MessageRow>(self.q.message_by_seq.clone())
                             .bind(&chat.id)
                             .bind(chat.last_seq)
                             .fetch_optional(self.reader())
                             .await?
                             .map(Message::try_from)
-                            .transpose()?
+                            .transpose()?;
+                        match found {
+                            Some(m) => {
+                                let key = self.chat_key(&chat.id).await?;
+                                Some(crate::seal::open_message(key.as_deref(), m)?)
+                            }
+                            None => None,
+                        }
                     } else {
                         None
                     };
@@ -666,10 +730,11 @@ macro_rules! impl_sql_store {
                 }
                 let rows = query.bind(fetch).fetch_all(self.reader()).await?;
                 let has_more = rows.len() as i64 > limit;
+                let key = if rows.is_empty() { None } else { self.chat_key(chat_id).await? };
                 let mut messages = rows
                     .into_iter()
                     .take(limit as usize)
-                    .map(Message::try_from)
+                    .map(|r| crate::seal::open_message(key.as_deref(), Message::try_from(r)?))
                     .collect::<Result<Vec<_>, _>>()?;
                 if !matches!(page, Page::After(_)) {
                     messages.reverse();
@@ -722,15 +787,17 @@ macro_rules! impl_sql_store {
             }
 
             async fn insert_attachment(&self, a: NewAttachment) -> Result<(), StoreError> {
+                let key = self.chat_key(&a.chat_id).await?;
                 let mut tx = self.begin_write().await?;
-                self.insert_attachment_in(&mut tx, &a).await?;
+                self.insert_attachment_in(&mut tx, &a, key.as_deref()).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
             async fn admit_attachment(&self, a: NewAttachment, user_quota: i64, chat_quota: i64) -> Result<Admission, StoreError> {
                 let mut tx = self.begin_write().await?;
-                let verdict = match self.lock_chat(&mut tx, &a.chat_id).await? {
+                let cursor = self.lock_chat(&mut tx, &a.chat_id).await?;
+                let verdict = match &cursor {
                     None => Some(Admission::ChatGone),
                     Some(chat) if !chat.active => Some(Admission::ChatClosed),
                     Some(_) => {
@@ -755,7 +822,8 @@ macro_rules! impl_sql_store {
                     let _ = tx.rollback().await;
                     return Ok(refused);
                 }
-                self.insert_attachment_in(&mut tx, &a).await?;
+                let key = cursor.and_then(|c| c.key);
+                self.insert_attachment_in(&mut tx, &a, key.as_deref()).await?;
                 tx.commit().await?;
                 Ok(Admission::Inserted)
             }
@@ -773,12 +841,20 @@ macro_rules! impl_sql_store {
             }
 
             async fn get_attachment(&self, id: &str) -> Result<Option<AttachmentRecord>, StoreError> {
-                Ok(sqlx::query_as::<_, AttachmentRecord>(self.q.attachment_by_id.clone())
+                let found = sqlx::query_as::<_, AttachmentRecord>(self.q.attachment_by_id.clone())
                     .bind(id)
                     .fetch_optional(self.reader())
-                    .await?)
+                    .await?;
+                match found {
+                    Some(att) => {
+                        let key = self.chat_key(&att.upload.chat_id).await?;
+                        Ok(Some(crate::seal::open_record(key.as_deref(), att)?))
+                    }
+                    None => Ok(None),
+                }
             }
 
+            /// Their names stay sealed: the sweeper needs only their storage keys.
             async fn unlinked_attachments(&self, before: Millis, limit: u32) -> Result<Vec<AttachmentRecord>, StoreError> {
                 Ok(sqlx::query_as::<_, AttachmentRecord>(self.q.unlinked_attachments.clone())
                     .bind(before)

@@ -301,7 +301,7 @@ pub const ALL: &[Metric] = &[
         name: "omw_ladder_deferred_total",
         kind: Kind::Counter,
         help: "Notification ladder steps put off because the recipient was attending the chat.",
-        initial: &[],
+        initial: NO_LABELS,
         redis: false,
     },
     Metric {

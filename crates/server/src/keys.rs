@@ -1,0 +1,300 @@
+//! The key-encryption key (SPEC §9.6): a file of 256-bit keys by epoch, one of them current.
+//! It wraps every chat's data key (AES-256-GCM, bound to the chat), and never leaves this
+//! process. Keep it apart from database backups: a backup without it is unreadable, and
+//! destroying an old epoch makes what that epoch wrapped unreadable in every backup.
+//!
+//! The file is JSON, `{ "current": 2, "epochs": { "1": "<base64>", "2": "<base64>" } }`, written
+//! readable by its owner only.
+
+use std::{
+    collections::BTreeMap,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use async_trait::async_trait;
+use aws_lc_rs::{
+    aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey},
+    rand::{SecureRandom, SystemRandom},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use omw_storage::{DataKey, KeyError, KeyWrapper};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {problem}")]
+pub struct KeyFileError {
+    pub path: PathBuf,
+    pub problem: String,
+}
+
+/// The file's shape.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    current: i64,
+    epochs: BTreeMap<i64, String>,
+}
+
+pub struct KeyFile {
+    path: PathBuf,
+    current: i64,
+    epochs: BTreeMap<i64, LessSafeKey>,
+    /// The keys as stored, for writing the file back after a change.
+    raw: BTreeMap<i64, Zeroizing<String>>,
+}
+
+fn err(path: &Path, problem: impl std::fmt::Display) -> KeyFileError {
+    KeyFileError {
+        path: path.to_owned(),
+        problem: problem.to_string(),
+    }
+}
+
+fn random_key() -> Result<Zeroizing<[u8; 32]>, String> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    SystemRandom::new()
+        .fill(key.as_mut())
+        .map_err(|_| "no randomness for a key".to_string())?;
+    Ok(key)
+}
+
+impl KeyFile {
+    /// The file at `path`; `None` when it does not exist.
+    pub fn load(path: &Path) -> Result<Option<KeyFile>, KeyFileError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => Zeroizing::new(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(err(path, e)),
+        };
+        let stored: Stored = serde_json::from_str(&text).map_err(|e| err(path, e))?;
+        let mut file = KeyFile {
+            path: path.to_owned(),
+            current: stored.current,
+            epochs: BTreeMap::new(),
+            raw: BTreeMap::new(),
+        };
+        for (epoch, b64) in stored.epochs {
+            let bytes = Zeroizing::new(
+                STANDARD
+                    .decode(b64.as_bytes())
+                    .map_err(|_| err(path, format!("epoch {epoch}: not base64")))?,
+            );
+            let key = UnboundKey::new(&AES_256_GCM, &bytes)
+                .map_err(|_| err(path, format!("epoch {epoch}: not a 256-bit key")))?;
+            file.epochs.insert(epoch, LessSafeKey::new(key));
+            file.raw.insert(epoch, Zeroizing::new(b64));
+        }
+        if !file.epochs.contains_key(&file.current) {
+            return Err(err(
+                path,
+                format!("the current epoch {} has no key", file.current),
+            ));
+        }
+        Ok(Some(file))
+    }
+
+    /// The file at `path`, created with a first epoch when missing.
+    pub fn load_or_create(path: &Path) -> Result<(KeyFile, bool), KeyFileError> {
+        if let Some(file) = Self::load(path)? {
+            return Ok((file, false));
+        }
+        let mut file = KeyFile {
+            path: path.to_owned(),
+            current: 0,
+            epochs: BTreeMap::new(),
+            raw: BTreeMap::new(),
+        };
+        file.rotate().map_err(|e| err(path, e))?;
+        match file.write(true) {
+            Ok(()) => Ok((file, true)),
+            // Another node created it meanwhile: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let file = Self::load(path)?.ok_or_else(|| err(path, "vanished"))?;
+                Ok((file, false))
+            }
+            Err(e) => Err(err(path, e)),
+        }
+    }
+
+    /// Start a new epoch: new data keys are wrapped under it. Returns it.
+    pub fn rotate(&mut self) -> Result<i64, String> {
+        let epoch = self.epochs.keys().max().map_or(1, |e| e + 1);
+        let key = random_key()?;
+        let unbound =
+            UnboundKey::new(&AES_256_GCM, key.as_ref()).map_err(|_| "a bad key".to_string())?;
+        self.epochs.insert(epoch, LessSafeKey::new(unbound));
+        self.raw
+            .insert(epoch, Zeroizing::new(STANDARD.encode(key.as_ref())));
+        self.current = epoch;
+        Ok(epoch)
+    }
+
+    /// Forget an old epoch: what it wrapped can no longer be read. The current one stays.
+    pub fn destroy(&mut self, epoch: i64) -> Result<(), String> {
+        if epoch == self.current {
+            return Err("the current epoch cannot be destroyed; rotate first".into());
+        }
+        if self.epochs.remove(&epoch).is_none() {
+            return Err(format!("no epoch {epoch}"));
+        }
+        self.raw.remove(&epoch);
+        Ok(())
+    }
+
+    pub fn epochs(&self) -> Vec<i64> {
+        self.epochs.keys().copied().collect()
+    }
+
+    /// Write the file: a new one (`create_new`), or over the old one through a file of its own
+    /// that is renamed into place, so a crash never leaves half a key file.
+    pub fn save(&self) -> Result<(), KeyFileError> {
+        self.write(false).map_err(|e| err(&self.path, e))
+    }
+
+    fn write(&self, create_new: bool) -> std::io::Result<()> {
+        let stored = Stored {
+            current: self.current,
+            epochs: self
+                .raw
+                .iter()
+                .map(|(e, k)| (*e, k.as_str().to_owned()))
+                .collect(),
+        };
+        let text =
+            Zeroizing::new(serde_json::to_string_pretty(&stored).map_err(std::io::Error::other)?);
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".omw-keys-{}.tmp", uuid::Uuid::new_v4()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = (|| {
+            let mut f = options.open(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            if create_new {
+                std::fs::hard_link(&tmp, &self.path)
+            } else {
+                std::fs::rename(&tmp, &self.path)
+            }
+        })();
+        let _ = std::fs::remove_file(&tmp);
+        written
+    }
+}
+
+fn aad(chat_id: &str) -> String {
+    format!("omw-chat/data-key/1|{chat_id}")
+}
+
+#[async_trait]
+impl KeyWrapper for KeyFile {
+    fn current_epoch(&self) -> i64 {
+        self.current
+    }
+
+    async fn wrap(&self, chat_id: &str, key: &DataKey) -> Result<(i64, Vec<u8>), KeyError> {
+        let kek = self
+            .epochs
+            .get(&self.current)
+            .ok_or(KeyError::Destroyed(self.current))?;
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| KeyError::Failed("no randomness for a nonce".into()))?;
+        let mut buf = key.to_vec();
+        kek.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad(chat_id).as_bytes()),
+            &mut buf,
+        )
+        .map_err(|_| KeyError::Failed("wrapping failed".into()))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&buf);
+        zeroize::Zeroize::zeroize(&mut buf);
+        Ok((self.current, out))
+    }
+
+    async fn unwrap(&self, chat_id: &str, epoch: i64, wrapped: &[u8]) -> Result<DataKey, KeyError> {
+        let kek = self.epochs.get(&epoch).ok_or(KeyError::Destroyed(epoch))?;
+        if wrapped.len() < NONCE_LEN {
+            return Err(KeyError::Failed("a wrapped key too short".into()));
+        }
+        let (nonce, sealed) = wrapped.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce)
+            .map_err(|_| KeyError::Failed("a bad nonce".into()))?;
+        let mut buf = Zeroizing::new(sealed.to_vec());
+        let plain = kek
+            .open_in_place(nonce, Aad::from(aad(chat_id).as_bytes()), &mut buf)
+            .map_err(|_| {
+                KeyError::Failed(format!("the data key of chat {chat_id} does not open"))
+            })?;
+        let key: [u8; 32] = plain
+            .try_into()
+            .map_err(|_| KeyError::Failed("a data key is not 256 bits".into()))?;
+        Ok(Zeroizing::new(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn keys_wrap_per_chat_and_a_destroyed_epoch_unwraps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/encryption.key");
+        let (mut file, created) = KeyFile::load_or_create(&path).unwrap();
+        assert!(created);
+        assert_eq!(file.current_epoch(), 1);
+        let dek = Zeroizing::new([9u8; 32]);
+        let (epoch, wrapped) = file.wrap("c1", &dek).await.unwrap();
+        assert_eq!(epoch, 1);
+        assert_eq!(*file.unwrap("c1", 1, &wrapped).await.unwrap(), [9u8; 32]);
+        assert!(
+            file.unwrap("c2", 1, &wrapped).await.is_err(),
+            "bound to its chat"
+        );
+
+        // Read back from disk; a second epoch; the first destroyed.
+        let (again, created) = KeyFile::load_or_create(&path).unwrap();
+        assert!(!created);
+        assert_eq!(*again.unwrap("c1", 1, &wrapped).await.unwrap(), [9u8; 32]);
+        assert_eq!(file.rotate().unwrap(), 2);
+        let (epoch2, wrapped2) = file.wrap("c1", &dek).await.unwrap();
+        assert_eq!(epoch2, 2);
+        assert!(file.destroy(2).is_err(), "not the current one");
+        file.destroy(1).unwrap();
+        file.save().unwrap();
+        let reread = KeyFile::load(&path).unwrap().unwrap();
+        assert_eq!(reread.epochs(), vec![2]);
+        assert!(matches!(
+            reread.unwrap("c1", 1, &wrapped).await,
+            Err(KeyError::Destroyed(1))
+        ));
+        assert_eq!(*reread.unwrap("c1", 2, &wrapped2).await.unwrap(), [9u8; 32]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_damaged_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        for bad in [
+            "not json",
+            r#"{"current":1,"epochs":{}}"#,
+            r#"{"current":1,"epochs":{"1":"c2hvcnQ="}}"#,
+            r#"{"current":1,"epochs":{"1":"!!"}}"#,
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(KeyFile::load(&path).is_err(), "{bad}");
+        }
+    }
+}

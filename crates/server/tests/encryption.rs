@@ -1,0 +1,207 @@
+//! Encryption at rest (SPEC §9.6): while a chat is active, no byte of its messages' text or its
+//! files' names is in the database (SQLite's file and WAL, a MariaDB or PostgreSQL dump), yet
+//! its participants read them as sent. `ENCRYPTION=off` stores new chats in plaintext and still
+//! reads sealed ones. A chat's deletion destroys its key before anything else.
+
+mod common;
+
+#[path = "common/samples.rs"]
+mod samples;
+
+use std::{process::Command, sync::Arc, time::Duration};
+
+use common::{TestServer, attachment_id};
+use omw_domain::Role;
+use omw_testkit::{Kind, TestDb};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+const TEXT: &str = "Gate code 4711-Zebra, knock twice";
+const FILE_NAME: &str = "invoice-Quokka-2291.png";
+
+/// Every byte of the database as a backup would hold it.
+fn database_bytes(db: &TestDb) -> Vec<u8> {
+    match db.kind {
+        Kind::Sqlite => {
+            let path = db.url.trim_start_matches("sqlite://");
+            let path = path.split('?').next().unwrap_or(path);
+            let mut bytes = std::fs::read(path).unwrap();
+            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+                bytes.extend(wal);
+            }
+            bytes
+        }
+        Kind::Postgres => dump("pg_dump", &[db.url.as_str()]),
+        Kind::MySql => {
+            let url = reqwest::Url::parse(&db.url).unwrap();
+            let port = url.port().unwrap_or(3306).to_string();
+            let args = [
+                "-h",
+                url.host_str().unwrap(),
+                "-P",
+                port.as_str(),
+                "-u",
+                url.username(),
+                "--skip-ssl",
+                url.path().trim_start_matches('/'),
+            ];
+            dump("mariadb-dump", &args)
+        }
+    }
+}
+
+fn dump(tool: &str, args: &[&str]) -> Vec<u8> {
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .expect("the dump tool runs");
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+async fn chat_with_text_and_file(s: &TestServer, booking: &str) -> String {
+    let chat = s.accepted_chat(booking).await;
+    let customer = s.token("c1", Role::Customer);
+    let (st, up) = s
+        .upload(
+            Some(&customer),
+            &chat,
+            FILE_NAME,
+            "image/png",
+            samples::png(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{up}");
+    let att = attachment_id(&up);
+    for (i, body) in [
+        json!({ "client_id": "t1", "kind": "text", "body": TEXT }),
+        json!({ "client_id": "i1", "kind": "image", "attachment_id": att }),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (st, b) = s.send(Some(&customer), &chat, body).await;
+        assert_eq!(st, StatusCode::CREATED, "{i}: {b}");
+    }
+    chat
+}
+
+async fn an_active_chat_leaves_no_plaintext_in_the_database(db: Arc<TestDb>) {
+    // One key file for both servers below.
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = common::encryption_key_file(keys.path());
+    let with_keys = [("ENCRYPTION_KEY_FILE", key_file.as_str())];
+    let s = TestServer::start_with(db.clone(), &with_keys).await;
+    let chat = chat_with_text_and_file(&s, "b-sealed").await;
+    // The participants read it as sent.
+    let worker = s.token("w1", Role::Worker);
+    let (st, page) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&worker),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let messages = page["messages"].as_array().unwrap();
+    assert!(messages.iter().any(|m| m["body"] == TEXT), "{page}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["attachment"]["name"] == FILE_NAME),
+        "{page}"
+    );
+    let (_, list) = s
+        .call(Method::GET, "/api/v1/chats", Some(&worker), None)
+        .await;
+    assert_eq!(
+        list["chats"][0]["last_message"]["attachment"]["name"],
+        FILE_NAME
+    );
+
+    let bytes = database_bytes(&db);
+    assert!(contains(&bytes, "b-sealed"), "the scan sees the database");
+    assert!(!contains(&bytes, "Zebra"), "no message text at rest");
+    assert!(!contains(&bytes, "Quokka"), "no file name at rest");
+    s.stop().await;
+
+    // Encryption off: new chats are stored as sent; sealed ones still read.
+    let off = TestServer::start_with(
+        db.clone(),
+        &[
+            ("ENCRYPTION", "off"),
+            ("ENCRYPTION_KEY_FILE", key_file.as_str()),
+        ],
+    )
+    .await;
+    let (st, page) = off
+        .call(
+            Method::GET,
+            &format!("/api/v1/chats/{chat}/messages"),
+            Some(&worker),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["body"] == TEXT)
+    );
+    let plain = off.accepted_chat("b-plain").await;
+    let customer = off.token("c1", Role::Customer);
+    let body = json!({ "client_id": "p1", "kind": "text", "body": "plainly Wombat" });
+    assert_eq!(
+        off.send(Some(&customer), &plain, body).await.0,
+        StatusCode::CREATED
+    );
+    assert!(contains(&database_bytes(&db), "Wombat"));
+    off.stop().await;
+}
+
+async fn deleting_a_chat_destroys_its_key_first(db: Arc<TestDb>) {
+    // The deletion pauses once begun: by then the chat's key is gone, rows or not.
+    let s = Arc::new(TestServer::start_with(db, &[("OMW_TEST_PURGE_DELAY_MS", "1500")]).await);
+    let chat = chat_with_text_and_file(&s, "b-gone").await;
+    let store = s.store().await;
+    assert!(
+        store
+            .load_messages(&chat, omw_storage::Page::Latest, 10)
+            .await
+            .is_ok()
+    );
+    let completing = {
+        let s = s.clone();
+        tokio::spawn(async move { s.put_booking("b-gone", "completed").await })
+    };
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let fresh = s.store().await;
+    let err = fresh
+        .load_messages(&chat, omw_storage::Page::Latest, 10)
+        .await
+        .expect_err("the key is destroyed while rows remain");
+    assert!(err.to_string().contains("destroyed"), "{err}");
+    assert_eq!(completing.await.unwrap().0, StatusCode::OK);
+    assert!(fresh.get_chat(&chat).await.unwrap().is_none());
+    if let Ok(s) = Arc::try_unwrap(s) {
+        s.stop().await;
+    }
+}
+
+omw_testkit::each_backend!(
+    an_active_chat_leaves_no_plaintext_in_the_database,
+    deleting_a_chat_destroys_its_key_first,
+);
