@@ -125,6 +125,11 @@ impl EncryptionSettings {
         })
     }
 
+    /// As `serve` reads them, alone (for `omw-chat keys`).
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        Self::load(env, std::path::Path::new("./data"))
+    }
+
     /// The key file in use.
     pub fn path(&self) -> &std::path::Path {
         self.key_file.as_deref().unwrap_or(&self.default_key_file)
@@ -578,6 +583,14 @@ impl Config {
         }
 
         let data_dir = PathBuf::from("./data");
+        let encryption = EncryptionSettings::load(env, &data_dir)?;
+        // Nodes that made a key each would not read each other's chats.
+        if env.get("REDIS_URL").is_some() && encryption.enabled && encryption.key_file.is_none() {
+            return Err(bad(
+                "ENCRYPTION_KEY_FILE",
+                "required with REDIS_URL: every node needs the same key file",
+            ));
+        }
         Ok(Config {
             host,
             port,
@@ -644,7 +657,7 @@ impl Config {
             webhook_timeout,
             notify_delays: notify_delays(env)?,
             push: PushSettings::load(env, &data_dir)?,
-            encryption: EncryptionSettings::load(env, &data_dir)?,
+            encryption,
         })
     }
 }
@@ -1123,12 +1136,37 @@ mod tests {
     }
 
     #[test]
+    fn several_nodes_need_one_key_file() {
+        let env = [
+            ("JWT_SECRET", SECRET),
+            ("PLATFORM_API_KEY", "platform-key-0123456789"),
+            ("REDIS_URL", "redis://cache:6379"),
+        ];
+        assert_eq!(
+            Config::load(&env, false).unwrap_err().var,
+            "ENCRYPTION_KEY_FILE"
+        );
+        let off = [env[0], env[1], env[2], ("ENCRYPTION", "off")];
+        assert!(
+            Config::load(&off, false).is_ok(),
+            "nothing sealed from now on"
+        );
+        assert_eq!(
+            Config::load(&[env[0], env[1], ("ENCRYPTION", "yes")], false)
+                .unwrap_err()
+                .var,
+            "ENCRYPTION"
+        );
+    }
+
+    #[test]
     fn the_effective_configuration_hides_secrets() {
         let env = [
             ("JWT_SECRET", SECRET),
             ("PLATFORM_API_KEY", "platform-key-0123456789"),
             ("DATABASE_URL", "postgres://omw:db-pass-123@db:5432/omw"),
             ("REDIS_URL", "redis://:redis-pass-456@cache:6379"),
+            ("ENCRYPTION_KEY_FILE", "/etc/omw-chat/encryption.key"),
         ];
         let c = Config::load(&env, false).unwrap();
         let lines = c.effective(&env);

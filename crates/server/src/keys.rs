@@ -10,6 +10,8 @@ use std::{
     collections::BTreeMap,
     io::Write,
     path::{Path, PathBuf},
+    sync::RwLock,
+    time::SystemTime,
 };
 
 use async_trait::async_trait;
@@ -36,12 +38,20 @@ struct Stored {
     epochs: BTreeMap<i64, String>,
 }
 
+/// The file, as loaded; re-read when it changed on disk (a `keys rotate` or `keys destroy` by
+/// the operator while the server runs), so new chats get the new epoch and a destroyed epoch is
+/// gone from memory too.
 pub struct KeyFile {
     path: PathBuf,
+    state: RwLock<Epochs>,
+}
+
+struct Epochs {
     current: i64,
-    epochs: BTreeMap<i64, LessSafeKey>,
+    keys: BTreeMap<i64, LessSafeKey>,
     /// The keys as stored, for writing the file back after a change.
     raw: BTreeMap<i64, Zeroizing<String>>,
+    modified: Option<SystemTime>,
 }
 
 fn err(path: &Path, problem: impl std::fmt::Display) -> KeyFileError {
@@ -59,20 +69,32 @@ fn random_key() -> Result<Zeroizing<[u8; 32]>, String> {
     Ok(key)
 }
 
-impl KeyFile {
-    /// The file at `path`; `None` when it does not exist.
-    pub fn load(path: &Path) -> Result<Option<KeyFile>, KeyFileError> {
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+impl Epochs {
+    fn empty() -> Epochs {
+        Epochs {
+            current: 0,
+            keys: BTreeMap::new(),
+            raw: BTreeMap::new(),
+            modified: None,
+        }
+    }
+
+    fn read(path: &Path) -> Result<Option<Epochs>, KeyFileError> {
+        let modified = modified(path);
         let text = match std::fs::read_to_string(path) {
             Ok(text) => Zeroizing::new(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(err(path, e)),
         };
         let stored: Stored = serde_json::from_str(&text).map_err(|e| err(path, e))?;
-        let mut file = KeyFile {
-            path: path.to_owned(),
+        let mut epochs = Epochs {
             current: stored.current,
-            epochs: BTreeMap::new(),
-            raw: BTreeMap::new(),
+            modified,
+            ..Epochs::empty()
         };
         for (epoch, b64) in stored.epochs {
             let bytes = Zeroizing::new(
@@ -82,28 +104,36 @@ impl KeyFile {
             );
             let key = UnboundKey::new(&AES_256_GCM, &bytes)
                 .map_err(|_| err(path, format!("epoch {epoch}: not a 256-bit key")))?;
-            file.epochs.insert(epoch, LessSafeKey::new(key));
-            file.raw.insert(epoch, Zeroizing::new(b64));
+            epochs.keys.insert(epoch, LessSafeKey::new(key));
+            epochs.raw.insert(epoch, Zeroizing::new(b64));
         }
-        if !file.epochs.contains_key(&file.current) {
+        if !epochs.keys.contains_key(&epochs.current) {
             return Err(err(
                 path,
-                format!("the current epoch {} has no key", file.current),
+                format!("the current epoch {} has no key", epochs.current),
             ));
         }
-        Ok(Some(file))
+        Ok(Some(epochs))
+    }
+}
+
+impl KeyFile {
+    /// The file at `path`; `None` when it does not exist.
+    pub fn load(path: &Path) -> Result<Option<KeyFile>, KeyFileError> {
+        Ok(Epochs::read(path)?.map(|epochs| KeyFile {
+            path: path.to_owned(),
+            state: RwLock::new(epochs),
+        }))
     }
 
-    /// The file at `path`, created with a first epoch when missing.
+    /// The file at `path`, created with a first epoch when missing; true if created.
     pub fn load_or_create(path: &Path) -> Result<(KeyFile, bool), KeyFileError> {
         if let Some(file) = Self::load(path)? {
             return Ok((file, false));
         }
-        let mut file = KeyFile {
+        let file = KeyFile {
             path: path.to_owned(),
-            current: 0,
-            epochs: BTreeMap::new(),
-            raw: BTreeMap::new(),
+            state: RwLock::new(Epochs::empty()),
         };
         file.rotate().map_err(|e| err(path, e))?;
         match file.write(true) {
@@ -117,52 +147,84 @@ impl KeyFile {
         }
     }
 
+    fn state(&self) -> std::sync::RwLockReadGuard<'_, Epochs> {
+        self.state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn state_mut(&self) -> std::sync::RwLockWriteGuard<'_, Epochs> {
+        self.state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Read the file again if it changed on disk since. A file that no longer parses is
+    /// ignored (and logged): the keys in memory stay.
+    fn refresh(&self) {
+        let now = modified(&self.path);
+        if now.is_none() || now == self.state().modified {
+            return;
+        }
+        match Epochs::read(&self.path) {
+            Ok(Some(epochs)) => *self.state_mut() = epochs,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "the changed key file does not load; keeping the keys in memory")
+            }
+        }
+    }
+
     /// Start a new epoch: new data keys are wrapped under it. Returns it.
-    pub fn rotate(&mut self) -> Result<i64, String> {
-        let epoch = self.epochs.keys().max().map_or(1, |e| e + 1);
+    pub fn rotate(&self) -> Result<i64, String> {
+        let mut st = self.state_mut();
+        let epoch = st.keys.keys().max().map_or(1, |e| e + 1);
         let key = random_key()?;
         let unbound =
             UnboundKey::new(&AES_256_GCM, key.as_ref()).map_err(|_| "a bad key".to_string())?;
-        self.epochs.insert(epoch, LessSafeKey::new(unbound));
-        self.raw
+        st.keys.insert(epoch, LessSafeKey::new(unbound));
+        st.raw
             .insert(epoch, Zeroizing::new(STANDARD.encode(key.as_ref())));
-        self.current = epoch;
+        st.current = epoch;
         Ok(epoch)
     }
 
     /// Forget an old epoch: what it wrapped can no longer be read. The current one stays.
-    pub fn destroy(&mut self, epoch: i64) -> Result<(), String> {
-        if epoch == self.current {
+    pub fn destroy(&self, epoch: i64) -> Result<(), String> {
+        let mut st = self.state_mut();
+        if epoch == st.current {
             return Err("the current epoch cannot be destroyed; rotate first".into());
         }
-        if self.epochs.remove(&epoch).is_none() {
+        if st.keys.remove(&epoch).is_none() {
             return Err(format!("no epoch {epoch}"));
         }
-        self.raw.remove(&epoch);
+        st.raw.remove(&epoch);
         Ok(())
     }
 
     pub fn epochs(&self) -> Vec<i64> {
-        self.epochs.keys().copied().collect()
+        self.state().keys.keys().copied().collect()
     }
 
-    /// Write the file: a new one (`create_new`), or over the old one through a file of its own
-    /// that is renamed into place, so a crash never leaves half a key file.
+    /// Write the file over the old one, through a file of its own renamed into place, so a
+    /// crash never leaves half a key file.
     pub fn save(&self) -> Result<(), KeyFileError> {
         self.write(false).map_err(|e| err(&self.path, e))
     }
 
     fn write(&self, create_new: bool) -> std::io::Result<()> {
-        let stored = Stored {
-            current: self.current,
-            epochs: self
-                .raw
-                .iter()
-                .map(|(e, k)| (*e, k.as_str().to_owned()))
-                .collect(),
+        let text = {
+            let st = self.state();
+            let stored = Stored {
+                current: st.current,
+                epochs: st
+                    .raw
+                    .iter()
+                    .map(|(e, k)| (*e, k.as_str().to_owned()))
+                    .collect(),
+            };
+            Zeroizing::new(serde_json::to_string_pretty(&stored).map_err(std::io::Error::other)?)
         };
-        let text =
-            Zeroizing::new(serde_json::to_string_pretty(&stored).map_err(std::io::Error::other)?);
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
         let tmp = dir.join(format!(".omw-keys-{}.tmp", uuid::Uuid::new_v4()));
@@ -181,7 +243,11 @@ impl KeyFile {
             }
         })();
         let _ = std::fs::remove_file(&tmp);
-        written
+        written?;
+        // The new name must survive a crash too: chats sealed from now on need this file.
+        std::fs::File::open(dir)?.sync_all()?;
+        self.state_mut().modified = modified(&self.path);
+        Ok(())
     }
 }
 
@@ -192,33 +258,39 @@ fn aad(chat_id: &str) -> String {
 #[async_trait]
 impl KeyWrapper for KeyFile {
     fn current_epoch(&self) -> i64 {
-        self.current
+        self.refresh();
+        self.state().current
     }
 
     async fn wrap(&self, chat_id: &str, key: &DataKey) -> Result<(i64, Vec<u8>), KeyError> {
-        let kek = self
-            .epochs
-            .get(&self.current)
-            .ok_or(KeyError::Destroyed(self.current))?;
+        self.refresh();
+        let st = self.state();
+        let current = st.current;
+        let kek = st.keys.get(&current).ok_or(KeyError::Destroyed(current))?;
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new()
             .fill(&mut nonce)
             .map_err(|_| KeyError::Failed("no randomness for a nonce".into()))?;
-        let mut buf = key.to_vec();
+        // Room for the tag: appending it must not move the key and leave a copy behind.
+        let mut buf = Zeroizing::new(Vec::with_capacity(key.len() + AES_256_GCM.tag_len()));
+        buf.extend_from_slice(key.as_ref());
         kek.seal_in_place_append_tag(
             Nonce::assume_unique_for_key(nonce),
             Aad::from(aad(chat_id).as_bytes()),
-            &mut buf,
+            &mut *buf,
         )
         .map_err(|_| KeyError::Failed("wrapping failed".into()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&buf);
-        zeroize::Zeroize::zeroize(&mut buf);
-        Ok((self.current, out))
+        Ok((current, out))
     }
 
     async fn unwrap(&self, chat_id: &str, epoch: i64, wrapped: &[u8]) -> Result<DataKey, KeyError> {
-        let kek = self.epochs.get(&epoch).ok_or(KeyError::Destroyed(epoch))?;
+        // The file may have a new epoch, or have lost a destroyed one (a stat per unwrap; keys
+        // are unwrapped once per chat and cached).
+        self.refresh();
+        let st = self.state();
+        let kek = st.keys.get(&epoch).ok_or(KeyError::Destroyed(epoch))?;
         if wrapped.len() < NONCE_LEN {
             return Err(KeyError::Failed("a wrapped key too short".into()));
         }
@@ -246,7 +318,7 @@ mod tests {
     async fn keys_wrap_per_chat_and_a_destroyed_epoch_unwraps_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys/encryption.key");
-        let (mut file, created) = KeyFile::load_or_create(&path).unwrap();
+        let (file, created) = KeyFile::load_or_create(&path).unwrap();
         assert!(created);
         assert_eq!(file.current_epoch(), 1);
         let dek = Zeroizing::new([9u8; 32]);

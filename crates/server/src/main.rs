@@ -36,6 +36,11 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// The encryption key file (ENCRYPTION_KEY_FILE) and the chat keys it wraps (SPEC §9.6).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Print a JWT for a user, signed with JWT_SECRET (for operators and tests).
     Token {
         #[arg(long)]
@@ -48,6 +53,18 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         ttl: i64,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Start a new epoch and wrap every live chat key under it (the running servers pick the
+    /// new epoch up by themselves).
+    Rotate,
+    /// Destroy an old epoch, once no live chat key is under it: what it wrapped (in backups
+    /// too) can no longer be read.
+    Destroy { epoch: i64 },
+    /// The epochs, and how many live chat keys each wraps.
+    Status,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -130,6 +147,57 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let store = omw_storage::open(&url, 1).await?;
             store.migrate().await?;
             println!("database is up to date ({})", store.backend().as_str());
+            Ok(())
+        }
+        Command::Keys { action } => {
+            let env = omw_chat::config::ProcessEnv;
+            let url = omw_chat::config::database_url(&env)?;
+            init_tracing(omw_chat::config::log_format(&env)?);
+            let settings = omw_chat::config::EncryptionSettings::from_env(&env)?;
+            let path = settings.path();
+            let file = std::sync::Arc::new(
+                omw_chat::keys::KeyFile::load(path)?
+                    .ok_or_else(|| anyhow::anyhow!("{}: no key file", path.display()))?,
+            );
+            if let KeysAction::Rotate = action {
+                let epoch = file.rotate().map_err(anyhow::Error::msg)?;
+                file.save()?;
+                println!("new epoch {epoch}");
+            }
+            let wrapper: std::sync::Arc<dyn omw_storage::KeyWrapper> = file.clone();
+            let sealer = omw_storage::Sealer::new(Some(wrapper), false);
+            let store = omw_storage::open_sealed(&url, 2, sealer).await?;
+            store.migrate().await?;
+            match action {
+                KeysAction::Rotate => {
+                    let mut total = 0;
+                    loop {
+                        let n = store.rewrap_chat_keys(500).await?;
+                        total += n;
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                    println!("{total} chat keys wrapped under the new epoch");
+                }
+                KeysAction::Destroy { epoch } => {
+                    let live = store.chat_keys_under(epoch).await?;
+                    if live > 0 {
+                        anyhow::bail!(
+                            "epoch {epoch} still wraps {live} chat keys: run `keys rotate` first"
+                        );
+                    }
+                    file.destroy(epoch).map_err(anyhow::Error::msg)?;
+                    file.save()?;
+                    println!("epoch {epoch} destroyed");
+                }
+                KeysAction::Status => {
+                    for epoch in file.epochs() {
+                        let live = store.chat_keys_under(epoch).await?;
+                        println!("epoch {epoch}: {live} chat keys");
+                    }
+                }
+            }
             Ok(())
         }
         Command::CheckConfig { demo } => {

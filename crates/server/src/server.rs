@@ -57,11 +57,11 @@ impl Running {
 /// file still opens the chats it sealed.
 pub fn sealer(settings: &EncryptionSettings) -> anyhow::Result<omw_storage::Sealer> {
     let path = settings.path();
-    let wrapper = if !settings.enabled {
-        KeyFile::load(path)?
-    } else if settings.key_file.is_some() {
+    let wrapper = if settings.key_file.is_some() {
         let file = KeyFile::load(path)?;
         Some(file.with_context(|| format!("ENCRYPTION_KEY_FILE {}: not found", path.display()))?)
+    } else if !settings.enabled {
+        KeyFile::load(path)?
     } else {
         let (file, created) = KeyFile::load_or_create(path)?;
         if created {
@@ -91,6 +91,10 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     .await
     .with_context(|| format!("opening the database ({})", redact(&config.database_url)))?;
     store.migrate().await.context("migrating the database")?;
+    store
+        .check_chat_keys()
+        .await
+        .context("checking the encryption key file")?;
     let files = match &config.storage_url {
         Some(url) => Files::s3(url).map_err(|e| anyhow::anyhow!("STORAGE_URL: {e}"))?,
         None => Files::local(&config.upload_dir)

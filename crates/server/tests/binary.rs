@@ -130,6 +130,7 @@ fn check_config_prints_the_effective_configuration_without_secrets() {
             "postgres://omw:db-password-42@db.internal:5432/omw",
         )
         .env("REDIS_URL", "redis://:redis-password-43@cache:6379")
+        .env("ENCRYPTION_KEY_FILE", "/etc/omw-chat/encryption.key")
         .env("AWS_ACCESS_KEY_ID", "AKIACHECKCONFIGKEY")
         .env("AWS_SECRET_ACCESS_KEY", "aws-secret-44")
         .env("PORT", "8080")

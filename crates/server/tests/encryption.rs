@@ -8,7 +8,7 @@ mod common;
 #[path = "common/samples.rs"]
 mod samples;
 
-use std::{process::Command, sync::Arc, time::Duration};
+use std::{process::Command, sync::Arc};
 
 use common::{TestServer, attachment_id};
 use omw_domain::Role;
@@ -170,11 +170,32 @@ async fn an_active_chat_leaves_no_plaintext_in_the_database(db: Arc<TestDb>) {
     );
     assert!(contains(&database_bytes(&db), "Wombat"));
     off.stop().await;
+
+    // Encryption back on: the plaintext chat (as one stored before encryption existed) stays
+    // readable and plaintext until it is deleted.
+    let on = TestServer::start_with(db.clone(), &with_keys).await;
+    let (st, page) = on
+        .call(
+            Method::GET,
+            &format!("/api/v1/chats/{plain}/messages"),
+            Some(&worker),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["body"] == "plainly Wombat")
+    );
+    on.stop().await;
 }
 
 async fn deleting_a_chat_destroys_its_key_first(db: Arc<TestDb>) {
     // The deletion pauses once begun: by then the chat's key is gone, rows or not.
-    let s = Arc::new(TestServer::start_with(db, &[("OMW_TEST_PURGE_DELAY_MS", "1500")]).await);
+    let s = Arc::new(TestServer::start_with(db, &[("OMW_TEST_PURGE_DELAY_MS", "3000")]).await);
     let chat = chat_with_text_and_file(&s, "b-gone").await;
     let store = s.store().await;
     assert!(
@@ -187,13 +208,17 @@ async fn deleting_a_chat_destroys_its_key_first(db: Arc<TestDb>) {
         let s = s.clone();
         tokio::spawn(async move { s.put_booking("b-gone", "completed").await })
     };
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // A store of its own each time: a store remembers keys it used.
+    common::eventually("the key is destroyed while the rows remain", || async {
+        let fresh = s.store().await;
+        let rows = fresh.get_chat(&chat).await.unwrap().is_some();
+        let read = fresh
+            .load_messages(&chat, omw_storage::Page::Latest, 10)
+            .await;
+        rows && matches!(read, Err(omw_storage::StoreError::KeyDestroyed(_)))
+    })
+    .await;
     let fresh = s.store().await;
-    let err = fresh
-        .load_messages(&chat, omw_storage::Page::Latest, 10)
-        .await
-        .expect_err("the key is destroyed while rows remain");
-    assert!(err.to_string().contains("destroyed"), "{err}");
     assert_eq!(completing.await.unwrap().0, StatusCode::OK);
     assert!(fresh.get_chat(&chat).await.unwrap().is_none());
     if let Ok(s) = Arc::try_unwrap(s) {
@@ -205,3 +230,95 @@ omw_testkit::each_backend!(
     an_active_chat_leaves_no_plaintext_in_the_database,
     deleting_a_chat_destroys_its_key_first,
 );
+
+/// A backup taken while a chat was active is unreadable once the chat is deleted and the epoch
+/// that wrapped its key destroyed (`omw-chat keys rotate`, `keys destroy`); chats still live are
+/// rewrapped by the rotation and stay readable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_is_unreadable_once_its_epoch_is_destroyed() {
+    let db = Arc::new(TestDb::create(Kind::Sqlite).await.unwrap());
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = common::encryption_key_file(keys.path());
+    let with_keys = [("ENCRYPTION_KEY_FILE", key_file.as_str())];
+    let s = TestServer::start_with(db.clone(), &with_keys).await;
+    let gone = chat_with_text_and_file(&s, "b-backup").await;
+    let kept = s.accepted_chat("b-live").await;
+    s.stop().await;
+
+    // The backup: the database file of the stopped server.
+    let path = db
+        .url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let backup = keys.path().join("backup.db");
+    std::fs::copy(&path, &backup).unwrap();
+
+    let s = TestServer::start_with(db.clone(), &with_keys).await;
+    assert_eq!(
+        s.put_booking("b-backup", "completed").await.0,
+        StatusCode::OK
+    );
+    assert!(s.store().await.get_chat(&gone).await.unwrap().is_none());
+    s.stop().await;
+
+    let keys_cmd = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_omw-chat"))
+            .arg("keys")
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env("ENCRYPTION_KEY_FILE", &key_file)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, out) = keys_cmd(&["destroy", "1"]);
+    assert!(!ok, "the current epoch stays: {out}");
+    let (ok, out) = keys_cmd(&["rotate"]);
+    assert!(
+        ok && out.contains("new epoch 2") && out.contains("1 chat keys"),
+        "{out}"
+    );
+    let (ok, out) = keys_cmd(&["destroy", "1"]);
+    assert!(ok, "{out}");
+    let (ok, out) = keys_cmd(&["status"]);
+    assert!(
+        ok && out.contains("epoch 2: 1 chat keys") && !out.contains("epoch 1"),
+        "{out}"
+    );
+
+    // The live chat reads on; the backup's copy of the deleted one does not.
+    let s = TestServer::start_with(db.clone(), &with_keys).await;
+    let worker = s.token("w1", Role::Worker);
+    let (st, _) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/chats/{kept}/messages"),
+            Some(&worker),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    s.stop().await;
+    let settings = omw_chat::config::EncryptionSettings::from_env(&[(
+        "ENCRYPTION_KEY_FILE",
+        key_file.as_str(),
+    )])
+    .unwrap();
+    let sealer = omw_chat::server::sealer(&settings).unwrap();
+    let copy = omw_storage::open_sealed(&format!("sqlite://{}", backup.display()), 2, sealer)
+        .await
+        .unwrap();
+    let err = copy
+        .load_messages(&gone, omw_storage::Page::Latest, 10)
+        .await
+        .expect_err("the backup's chat cannot be read");
+    assert!(err.to_string().contains("epoch 1 is destroyed"), "{err}");
+}

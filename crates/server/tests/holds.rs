@@ -231,14 +231,24 @@ async fn retention_counts_from_the_release(db: Arc<TestDb>) {
 }
 
 async fn a_hold_racing_the_purge_is_whole_or_refused(db: Arc<TestDb>) {
-    // The purge pauses 1.5 s once started: a hold arriving then is refused, and the chat goes.
-    let s = Arc::new(TestServer::start_with(db, &[("OMW_TEST_PURGE_DELAY_MS", "1500")]).await);
+    // The purge pauses 3 s once started: a hold arriving then is refused, and the chat goes.
+    let s = Arc::new(TestServer::start_with(db, &[("OMW_TEST_PURGE_DELAY_MS", "3000")]).await);
     let chat = accepted(&s, "b-race").await;
     let completing = {
         let s = s.clone();
         tokio::spawn(async move { s.put_booking("b-race", "completed").await })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Started: the chat's key is destroyed as the purge begins (a store of its own each time,
+    // as a store remembers keys it used).
+    eventually("the purge has begun", || async {
+        let read = s
+            .store()
+            .await
+            .load_messages(&chat, omw_storage::Page::Latest, 1)
+            .await;
+        matches!(read, Err(omw_storage::StoreError::KeyDestroyed(_)))
+    })
+    .await;
     let (st, b) = hold(&s, "b-race", "late").await;
     assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "conflict"), "{b}");
     assert_eq!(completing.await.unwrap().0, StatusCode::OK);

@@ -18,9 +18,13 @@ pub enum StoreError {
     /// A stored value does not parse (a bug or a hand-edited row).
     #[error("corrupt row: {0}")]
     Corrupt(String),
-    /// A chat's data key cannot be made or unwrapped (its epoch destroyed, no key file).
+    /// A chat's data key cannot be made or unwrapped (no key file, a key that does not open).
     #[error("encryption key: {0}")]
     Key(String),
+    /// A chat's data key, or the epoch that wrapped it, is destroyed: nothing of the chat can
+    /// be read any more (its deletion has begun, or it is an old backup).
+    #[error("encryption key: {0}")]
+    KeyDestroyed(String),
 }
 
 impl From<sqlx::Error> for StoreError {

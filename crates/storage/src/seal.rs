@@ -51,6 +51,8 @@ pub struct Sealer {
     wrapper: Option<Arc<dyn KeyWrapper>>,
     seal_new: bool,
     keys: moka::sync::Cache<String, Arc<LessSafeKey>>,
+    /// Chats stored in plaintext: a chat gets its key when created or never.
+    plain: moka::sync::Cache<String, ()>,
 }
 
 /// A chat's wrapped key as stored (`chats.key_epoch`, `chats.data_key`, base64): no epoch for
@@ -69,7 +71,20 @@ impl Sealer {
                 .max_capacity(100_000)
                 .time_to_idle(std::time::Duration::from_secs(600))
                 .build(),
+            plain: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(std::time::Duration::from_secs(600))
+                .build(),
         }
+    }
+
+    /// What is known of a chat without asking the database: `Some(None)` for a plaintext
+    /// chat, `Some(Some(key))` for a sealed one used lately.
+    pub fn known(&self, chat_id: &str) -> Option<Option<Arc<LessSafeKey>>> {
+        if let Some(key) = self.keys.get(chat_id) {
+            return Some(Some(key));
+        }
+        self.plain.get(chat_id).map(|()| None)
     }
 
     /// No encryption (tools, tests of other things).
@@ -100,9 +115,12 @@ impl Sealer {
         stored: StoredKey<'_>,
     ) -> Result<Option<Arc<LessSafeKey>>, StoreError> {
         let (epoch, wrapped) = match stored {
-            (None, _) => return Ok(None),
+            (None, _) => {
+                self.plain.insert(chat_id.to_owned(), ());
+                return Ok(None);
+            }
             (Some(_), None) => {
-                return Err(StoreError::Key(format!(
+                return Err(StoreError::KeyDestroyed(format!(
                     "the data key of chat {chat_id} is destroyed"
                 )));
             }
@@ -126,9 +144,31 @@ impl Sealer {
         Ok(Some(key))
     }
 
-    /// The chat's key if it was used lately.
-    pub fn cached(&self, chat_id: &str) -> Option<Arc<LessSafeKey>> {
-        self.keys.get(chat_id)
+    /// The epoch new keys are wrapped under; `None` without a key file.
+    pub fn current_epoch(&self) -> Option<i64> {
+        self.wrapper.as_ref().map(|w| w.current_epoch())
+    }
+
+    /// A stored key (`epoch`, base64) wrapped anew under the current epoch.
+    pub async fn rewrap(
+        &self,
+        chat_id: &str,
+        epoch: i64,
+        wrapped: &str,
+    ) -> Result<(i64, String), StoreError> {
+        let wrapper = self
+            .wrapper
+            .as_ref()
+            .ok_or_else(|| StoreError::Key("no key file".into()))?;
+        let wrapped = STANDARD
+            .decode(wrapped)
+            .map_err(|_| StoreError::Corrupt(format!("data key of chat {chat_id}")))?;
+        let key = wrapper
+            .unwrap(chat_id, epoch, &wrapped)
+            .await
+            .map_err(key_error)?;
+        let (epoch, wrapped) = wrapper.wrap(chat_id, &key).await.map_err(key_error)?;
+        Ok((epoch, STANDARD.encode(wrapped)))
     }
 
     /// The chat's key is destroyed: forget it here too.
@@ -138,7 +178,10 @@ impl Sealer {
 }
 
 fn key_error(e: KeyError) -> StoreError {
-    StoreError::Key(e.to_string())
+    match e {
+        KeyError::Destroyed(_) => StoreError::KeyDestroyed(e.to_string()),
+        KeyError::Failed(_) => StoreError::Key(e.to_string()),
+    }
 }
 
 fn aead_key(key: &DataKey) -> Result<LessSafeKey, StoreError> {

@@ -227,4 +227,16 @@ pub trait Store: Outbox + Subscriptions + Holds + Send + Sync + 'static {
     /// Delete everything of a chat: messages, read state, attachment rows, jobs, the chat, and
     /// its queue entry. Files are removed by the caller first (see `chat_file_keys`).
     async fn purge_chat(&self, chat_id: &str) -> Result<(), StoreError>;
+
+    /// Wrap up to `limit` chat keys that are not under the key file's current epoch anew under
+    /// it (after `keys rotate`); how many were. Zero when every live key is current.
+    async fn rewrap_chat_keys(&self, limit: u32) -> Result<u64, StoreError>;
+
+    /// Check that the key file opens the chats' keys: one chat of every epoch that wraps live
+    /// keys. A server started with another deployment's key file (or none) stops here instead
+    /// of failing on every sealed chat.
+    async fn check_chat_keys(&self) -> Result<(), StoreError>;
+
+    /// Chats whose (live) key is wrapped under `epoch`: it cannot be destroyed while any is.
+    async fn chat_keys_under(&self, epoch: i64) -> Result<i64, StoreError>;
 }

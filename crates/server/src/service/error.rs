@@ -119,6 +119,8 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Domain(d) => d.into(),
+            // Its deletion has begun: as good as gone.
+            StoreError::KeyDestroyed(_) => ServiceError::not_found("chat not found"),
             StoreError::Unavailable(msg) => {
                 tracing::warn!(error = %msg, "database unavailable");
                 ServiceError::new(

@@ -3,3 +3,5 @@
 -- off); an epoch without a key: the key was destroyed as the chat's deletion began.
 ALTER TABLE chats ADD COLUMN key_epoch BIGINT;
 ALTER TABLE chats ADD COLUMN data_key TEXT;
+-- A sealed name is base64 of nonce, name and tag: longer than the 255 bytes a name could take.
+ALTER TABLE attachments MODIFY name TEXT NOT NULL;

@@ -95,6 +95,11 @@ pub struct Queries {
     pub count_jobs: SqlStr,
     pub lock_chat_id_by_booking: SqlStr,
     pub chat_key: SqlStr,
+    pub stale_chat_keys: SqlStr,
+    pub rewrap_chat_key: SqlStr,
+    pub chat_keys_under: SqlStr,
+    pub live_key_epochs: SqlStr,
+    pub sample_chat_key: SqlStr,
     pub destroy_chat_key: SqlStr,
     pub booking_chat_purged_at: SqlStr,
     pub mark_booking_purged: SqlStr,
@@ -343,6 +348,22 @@ impl Queries {
             count_jobs: q("SELECT COUNT(*) FROM jobs WHERE kind = ?".into()),
             lock_chat_id_by_booking: q(format!("SELECT id FROM chats WHERE booking_id = ?{lock}")),
             chat_key: q("SELECT key_epoch, data_key FROM chats WHERE id = ?".into()),
+            stale_chat_keys: q("SELECT id, key_epoch, data_key FROM chats \
+                 WHERE data_key IS NOT NULL AND key_epoch <> ? ORDER BY id LIMIT ?"
+                .into()),
+            // Only if untouched since read: a purge that destroyed it meanwhile wins.
+            rewrap_chat_key: q("UPDATE chats SET key_epoch = ?, data_key = ? \
+                 WHERE id = ? AND key_epoch = ? AND data_key IS NOT NULL"
+                .into()),
+            live_key_epochs: q("SELECT DISTINCT key_epoch FROM chats \
+                 WHERE data_key IS NOT NULL AND key_epoch IS NOT NULL"
+                .into()),
+            sample_chat_key: q("SELECT id, key_epoch, data_key FROM chats \
+                 WHERE data_key IS NOT NULL AND key_epoch = ? LIMIT 1"
+                .into()),
+            chat_keys_under: q(
+                "SELECT COUNT(*) FROM chats WHERE data_key IS NOT NULL AND key_epoch = ?".into(),
+            ),
             // The epoch stays: a chat whose key is gone is not mistaken for a plaintext one.
             destroy_chat_key: q("UPDATE chats SET data_key = NULL WHERE id = ?".into()),
             booking_chat_purged_at: q("SELECT chat_purged_at FROM bookings WHERE id = ?".into()),

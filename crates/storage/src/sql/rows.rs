@@ -112,6 +112,14 @@ pub struct ChatLockRow {
     pub data_key: Option<String>,
 }
 
+/// A chat's key to wrap anew under the current epoch.
+#[derive(Debug, Clone, FromRow)]
+pub struct StaleKeyRow {
+    pub id: String,
+    pub key_epoch: i64,
+    pub data_key: String,
+}
+
 /// A chat's wrapped data key (`None`s: a plaintext chat).
 #[derive(Debug, Clone, FromRow)]
 pub struct ChatKeyRow {

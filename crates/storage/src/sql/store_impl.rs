@@ -63,6 +63,8 @@ macro_rules! impl_sql_store {
             dirty: bool,
             /// What its rows are sealed with; `None` for a plaintext chat.
             key: Option<std::sync::Arc<aws_lc_rs::aead::LessSafeKey>>,
+            /// Its key is destroyed: its deletion has begun.
+            destroyed: bool,
         }
 
         /// A message's idempotency key: (chat, sender, client id).
@@ -121,12 +123,20 @@ macro_rules! impl_sql_store {
                 }
             }
 
+            /// A chat's cursor. A chat whose key is destroyed (its deletion has begun) is closed
+            /// to writers: nothing is written to it, and nothing of it is read back.
             async fn cursor(&self, r: &ChatLockRow) -> Result<ChatCursor, StoreError> {
+                let (key, destroyed) = match self.sealer.key(&r.id, (r.key_epoch, r.data_key.as_deref())).await {
+                    Ok(key) => (key, false),
+                    Err(StoreError::KeyDestroyed(_)) => (None, true),
+                    Err(e) => return Err(e),
+                };
                 Ok(ChatCursor {
-                    active: r.status == ChatStatus::Active.as_str(),
+                    active: r.status == ChatStatus::Active.as_str() && !destroyed,
                     last_seq: r.last_seq,
                     dirty: false,
-                    key: self.sealer.key(&r.id, (r.key_epoch, r.data_key.as_deref())).await?,
+                    key,
+                    destroyed,
                 })
             }
 
@@ -136,8 +146,8 @@ macro_rules! impl_sql_store {
                 &self,
                 chat_id: &str,
             ) -> Result<Option<std::sync::Arc<aws_lc_rs::aead::LessSafeKey>>, StoreError> {
-                if let Some(key) = self.sealer.cached(chat_id) {
-                    return Ok(Some(key));
+                if let Some(known) = self.sealer.known(chat_id) {
+                    return Ok(known);
                 }
                 let row = sqlx::query_as::<_, ChatKeyRow>(self.q.chat_key.clone())
                     .bind(chat_id)
@@ -406,6 +416,11 @@ macro_rules! impl_sql_store {
                         continue;
                     };
                     let key = client_key(m);
+                    if cursor.destroyed {
+                        // Its deletion has begun: not even a duplicate is read back.
+                        out.push(Err(DomainError::ChatClosed.into()));
+                        continue;
+                    }
                     if let Some(known) = key.and_then(|k| known.get(&k)) {
                         let message = match known {
                             Known::Stored(message) => {
@@ -676,12 +691,11 @@ macro_rules! impl_sql_store {
                             .await?
                             .map(Message::try_from)
                             .transpose()?;
-                        match found {
-                            Some(m) => {
-                                let key = self.chat_key(&chat.id).await?;
-                                Some(crate::seal::open_message(key.as_deref(), m)?)
-                            }
-                            None => None,
+                        match (found, self.chat_key(&chat.id).await) {
+                            (Some(m), Ok(key)) => Some(crate::seal::open_message(key.as_deref(), m)?),
+                            // Its deletion has begun: the chat is closed and about to go.
+                            (_, Err(StoreError::KeyDestroyed(_))) | (None, _) => None,
+                            (_, Err(e)) => return Err(e),
                         }
                     } else {
                         None
@@ -846,10 +860,13 @@ macro_rules! impl_sql_store {
                     .fetch_optional(self.reader())
                     .await?;
                 match found {
-                    Some(att) => {
-                        let key = self.chat_key(&att.upload.chat_id).await?;
-                        Ok(Some(crate::seal::open_record(key.as_deref(), att)?))
-                    }
+                    Some(att) => match self.chat_key(&att.upload.chat_id).await {
+                        Ok(key) => Ok(Some(crate::seal::open_record(key.as_deref(), att)?)),
+                        // The chat's deletion has begun: the caller refuses it as closed and
+                        // gone; the name stays sealed.
+                        Err(StoreError::KeyDestroyed(_)) => Ok(Some(att)),
+                        Err(e) => Err(e),
+                    },
                     None => Ok(None),
                 }
             }
@@ -926,6 +943,63 @@ macro_rules! impl_sql_store {
                     .into_iter()
                     .flat_map(|r| std::iter::once(r.storage_key).chain(r.thumb_key))
                     .collect())
+            }
+
+            async fn rewrap_chat_keys(&self, limit: u32) -> Result<u64, StoreError> {
+                let Some(current) = self.sealer.current_epoch() else {
+                    return Ok(0);
+                };
+                let stale = sqlx::query_as::<_, StaleKeyRow>(self.q.stale_chat_keys.clone())
+                    .bind(current)
+                    .bind(i64::from(limit.max(1)))
+                    .fetch_all(self.reader())
+                    .await?;
+                let mut done = 0;
+                for row in stale {
+                    let (epoch, wrapped) = self
+                        .sealer
+                        .rewrap(&row.id, row.key_epoch, &row.data_key)
+                        .await?;
+                    done += sqlx::query(self.q.rewrap_chat_key.clone())
+                        .bind(epoch)
+                        .bind(wrapped)
+                        .bind(&row.id)
+                        .bind(row.key_epoch)
+                        .execute(self.writer())
+                        .await?
+                        .rows_affected();
+                }
+                Ok(done)
+            }
+
+            async fn check_chat_keys(&self) -> Result<(), StoreError> {
+                let epochs: Vec<i64> = sqlx::query_scalar(self.q.live_key_epochs.clone())
+                    .fetch_all(self.reader())
+                    .await?;
+                for epoch in epochs {
+                    let sample = sqlx::query_as::<_, StaleKeyRow>(self.q.sample_chat_key.clone())
+                        .bind(epoch)
+                        .fetch_optional(self.reader())
+                        .await?;
+                    if let Some(row) = sample {
+                        self.sealer
+                            .key(&row.id, (Some(row.key_epoch), Some(&row.data_key)))
+                            .await
+                            .map_err(|e| StoreError::Key(format!(
+                                "chat {} (epoch {epoch}) does not open with this key file: {e}; \
+                                 is ENCRYPTION_KEY_FILE this deployment's?",
+                                row.id
+                            )))?;
+                    }
+                }
+                Ok(())
+            }
+
+            async fn chat_keys_under(&self, epoch: i64) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar::<_, i64>(self.q.chat_keys_under.clone())
+                    .bind(epoch)
+                    .fetch_one(self.reader())
+                    .await?)
             }
 
             async fn purge_chat(&self, chat_id: &str) -> Result<(), StoreError> {
