@@ -129,17 +129,7 @@ impl Sealer {
         if let Some(key) = self.keys.get(chat_id) {
             return Ok(Some(key));
         }
-        let wrapper = self.wrapper.as_ref().ok_or_else(|| {
-            StoreError::Key("this chat is encrypted and no key file is set".into())
-        })?;
-        let wrapped = STANDARD
-            .decode(wrapped)
-            .map_err(|_| StoreError::Corrupt(format!("data key of chat {chat_id}")))?;
-        let key = wrapper
-            .unwrap(chat_id, epoch, &wrapped)
-            .await
-            .map_err(key_error)?;
-        let key = Arc::new(aead_key(&key)?);
+        let key = Arc::new(aead_key(&self.unwrap(chat_id, epoch, wrapped).await?)?);
         self.keys.insert(chat_id.to_owned(), key.clone());
         Ok(Some(key))
     }
@@ -156,19 +146,32 @@ impl Sealer {
         epoch: i64,
         wrapped: &str,
     ) -> Result<(i64, String), StoreError> {
-        let wrapper = self
-            .wrapper
+        let key = self.unwrap(chat_id, epoch, wrapped).await?;
+        let wrapper = self.wrapper()?;
+        let (epoch, wrapped) = wrapper.wrap(chat_id, &key).await.map_err(key_error)?;
+        Ok((epoch, STANDARD.encode(wrapped)))
+    }
+
+    fn wrapper(&self) -> Result<&Arc<dyn KeyWrapper>, StoreError> {
+        self.wrapper
             .as_ref()
-            .ok_or_else(|| StoreError::Key("no key file".into()))?;
+            .ok_or_else(|| StoreError::Key("this chat is encrypted and no key file is set".into()))
+    }
+
+    /// A stored key (`epoch`, base64) unwrapped.
+    async fn unwrap(
+        &self,
+        chat_id: &str,
+        epoch: i64,
+        wrapped: &str,
+    ) -> Result<DataKey, StoreError> {
         let wrapped = STANDARD
             .decode(wrapped)
             .map_err(|_| StoreError::Corrupt(format!("data key of chat {chat_id}")))?;
-        let key = wrapper
+        self.wrapper()?
             .unwrap(chat_id, epoch, &wrapped)
             .await
-            .map_err(key_error)?;
-        let (epoch, wrapped) = wrapper.wrap(chat_id, &key).await.map_err(key_error)?;
-        Ok((epoch, STANDARD.encode(wrapped)))
+            .map_err(key_error)
     }
 
     /// The chat's key is destroyed: forget it here too.

@@ -237,6 +237,9 @@ pub trait Store: Outbox + Subscriptions + Holds + Send + Sync + 'static {
     /// of failing on every sealed chat.
     async fn check_chat_keys(&self) -> Result<(), StoreError>;
 
+    /// Forget the chat's key if this process holds it (another node destroyed it).
+    fn forget_chat_key(&self, chat_id: &str);
+
     /// Chats whose (live) key is wrapped under `epoch`: it cannot be destroyed while any is.
     async fn chat_keys_under(&self, epoch: i64) -> Result<i64, StoreError>;
 }

@@ -1,7 +1,7 @@
 // Shared fixtures for the protocol tests: the real omw-chat binary on a loopback port, tokens,
 // the platform API, and promise helpers around the official socket.io-client.
 import { spawn } from 'node:child_process';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,11 +21,13 @@ function freshDatabaseUrl() {
 }
 
 /**
- * One encryption key file for every server of this test process: nodes of one deployment share
- * it (a chat sealed on node A is read on node B).
+ * The encryption key of every server of the suite, as of one deployment: node A reads what node B
+ * sealed, and the test files (processes of their own) share one database. A server refuses to
+ * start with a key file that does not open the database's chat keys.
  */
+const TEST_KEY = Buffer.from('omw-chat protocol tests key 0001').toString('base64');
 const KEY_FILE = join(mkdtempSync(join(tmpdir(), 'omw-keys-')), 'encryption.key');
-writeFileSync(KEY_FILE, JSON.stringify({ current: 1, epochs: { 1: randomBytes(32).toString('base64') } }), { mode: 0o600 });
+writeFileSync(KEY_FILE, JSON.stringify({ current: 1, epochs: { 1: TEST_KEY } }), { mode: 0o600 });
 
 /** Start the server; resolves once it listens. `env` adds or overrides settings. */
 export async function startServer({ env = {}, databaseUrl } = {}) {

@@ -123,7 +123,11 @@ impl ChatService {
     pub(super) fn refresh_cached(&self, chat: Option<&Chat>, chat_id: &str) {
         match chat {
             Some(c) => self.cache.insert(c.id.clone(), c.clone()),
-            None => self.cache.invalidate(chat_id),
+            None => {
+                self.cache.invalidate(chat_id);
+                // Gone or going: its data key may be destroyed (SPEC §9.6).
+                self.store.forget_chat_key(chat_id);
+            }
         }
     }
 

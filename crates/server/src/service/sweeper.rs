@@ -34,6 +34,8 @@ impl ChatService {
             tracing::info!(chat_id, "chat held; not deleted");
             return Ok(false);
         }
+        // Its key is destroyed: other nodes forget their copy now, not after the files.
+        self.invalidations.publish(chat_id).await;
         let pause = self.purge_pause;
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;

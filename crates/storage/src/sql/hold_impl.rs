@@ -16,11 +16,7 @@ macro_rules! impl_sql_holds {
                 use crate::hold::{Hold, Placed};
                 crate::sql::store_impl::retrying(|| async {
                     let mut tx = self.begin_write().await?;
-                    let chat: Option<String> =
-                        sqlx::query_scalar(self.q.lock_chat_id_by_booking.clone())
-                            .bind(booking_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
+                    let chat = self.chat_of_booking_locked(&mut tx, booking_id).await?;
                     let Some(chat_id) = chat else {
                         let purged = sqlx::query_scalar::<_, Option<i64>>(
                             self.q.booking_chat_purged_at.clone(),
@@ -81,11 +77,7 @@ macro_rules! impl_sql_holds {
             ) -> Result<Option<u64>, crate::error::StoreError> {
                 crate::sql::store_impl::retrying(|| async {
                     let mut tx = self.begin_write().await?;
-                    let chat: Option<String> =
-                        sqlx::query_scalar(self.q.lock_chat_id_by_booking.clone())
-                            .bind(booking_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
+                    let chat = self.chat_of_booking_locked(&mut tx, booking_id).await?;
                     let Some(chat_id) = chat else {
                         tx.rollback().await?;
                         return Ok(None);
@@ -166,6 +158,20 @@ macro_rules! impl_sql_holds {
                     Ok(true)
                 })
                 .await
+            }
+        }
+
+        impl $store {
+            /// The id of the booking's chat, its row locked.
+            async fn chat_of_booking_locked(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                booking_id: &str,
+            ) -> Result<Option<String>, crate::error::StoreError> {
+                Ok(sqlx::query_scalar(self.q.lock_chat_id_by_booking.clone())
+                    .bind(booking_id)
+                    .fetch_optional(&mut **tx)
+                    .await?)
             }
         }
     };

@@ -995,6 +995,10 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            fn forget_chat_key(&self, chat_id: &str) {
+                self.sealer.forget(chat_id);
+            }
+
             async fn chat_keys_under(&self, epoch: i64) -> Result<i64, StoreError> {
                 Ok(sqlx::query_scalar::<_, i64>(self.q.chat_keys_under.clone())
                     .bind(epoch)
