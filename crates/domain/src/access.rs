@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
-use crate::{chat::Chat, error::DomainError};
+use crate::{Party, chat::Chat, error::DomainError};
 
 /// The two kinds of user a token can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, TS)]
@@ -32,14 +32,18 @@ pub struct Principal {
 }
 
 impl Chat {
+    /// The participant in seat `role`.
+    pub fn seat(&self, role: Role) -> &Party {
+        match role {
+            Role::Customer => &self.customer,
+            Role::Worker => &self.worker,
+        }
+    }
+
     /// A customer may use only chats of bookings where they are the customer; a worker only
     /// chats of bookings assigned to them. The role in the token must match the seat.
     pub fn authorize(&self, who: &Principal) -> Result<(), DomainError> {
-        let seat = match who.role {
-            Role::Customer => &self.customer.id,
-            Role::Worker => &self.worker.id,
-        };
-        if *seat == who.user_id {
+        if self.seat(who.role).id == who.user_id {
             Ok(())
         } else {
             Err(DomainError::Forbidden)
@@ -48,10 +52,7 @@ impl Chat {
 
     /// The display name of a participant, falling back to what the token says.
     pub fn display_name(&self, who: &Principal) -> String {
-        let seat = match who.role {
-            Role::Customer => &self.customer,
-            Role::Worker => &self.worker,
-        };
+        let seat = self.seat(who.role);
         if !seat.name.is_empty() {
             seat.name.clone()
         } else {

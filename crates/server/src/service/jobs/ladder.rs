@@ -77,10 +77,7 @@ impl Ladders {
     /// A message for the participant in seat `recipient` was stored in `chat`: start their
     /// ladder unless one runs. In the background: the sender's ack does not wait for it.
     pub fn message_stored(self: &Arc<Self>, chat: &Chat, recipient: Role) {
-        let recipient_id = match recipient {
-            Role::Customer => &chat.customer.id,
-            Role::Worker => &chat.worker.id,
-        };
+        let recipient_id = &chat.seat(recipient).id;
         let key = ladder::dedupe_key(&chat.id, recipient_id);
         if self.started.contains_key(&key) {
             return;
@@ -103,10 +100,7 @@ impl Ladders {
             .await?
             .and_then(|b| b.starts_at);
         let urgency = ladder::urgency(chat.booking_status, starts_at, now);
-        let recipient_id = match recipient {
-            Role::Customer => &chat.customer.id,
-            Role::Worker => &chat.worker.id,
-        };
+        let recipient_id = &chat.seat(recipient).id;
         let (ladder, run_at) = Ladder::start(
             &chat.id,
             (recipient, recipient_id),
