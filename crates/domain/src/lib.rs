@@ -13,6 +13,7 @@ pub mod notice;
 pub mod push;
 pub mod retention;
 pub mod time;
+pub mod transcript;
 
 pub use access::{Principal, Role};
 pub use booking::{

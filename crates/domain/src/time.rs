@@ -30,6 +30,14 @@ pub mod serde_rfc3339 {
         s.serialize_str(&super::rfc3339(*ms))
     }
 
+    /// An RFC 3339 time back to millis (sub-millisecond digits are dropped).
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.timestamp_millis())
+            .map_err(serde::de::Error::custom)
+    }
+
     pub mod option {
         use serde::Serializer;
 

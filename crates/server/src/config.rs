@@ -99,6 +99,11 @@ pub struct Config {
     pub push: PushSettings,
     /// Encryption at rest (SPEC §9.6).
     pub encryption: EncryptionSettings,
+    /// `TRANSCRIPT_SIGNING_KEY_FILE`: the Ed25519 key that signs transcripts (SPEC §9.7);
+    /// `None` uses `./data/transcript-signing.pem`, created on first start.
+    pub transcript_key_file: Option<PathBuf>,
+    /// Where `transcript_key_file` is created when unset.
+    pub default_transcript_key_file: PathBuf,
 }
 
 /// Encryption at rest (SPEC §9.6).
@@ -658,6 +663,8 @@ impl Config {
             notify_delays: notify_delays(env)?,
             push: PushSettings::load(env, &data_dir)?,
             encryption,
+            transcript_key_file: env.get("TRANSCRIPT_SIGNING_KEY_FILE").map(PathBuf::from),
+            default_transcript_key_file: data_dir.join("transcript-signing.pem"),
         })
     }
 }
@@ -782,6 +789,14 @@ impl Config {
             (
                 "ENCRYPTION_KEY_FILE",
                 self.encryption.path().display().to_string(),
+            ),
+            (
+                "TRANSCRIPT_SIGNING_KEY_FILE",
+                self.transcript_key_file
+                    .as_ref()
+                    .unwrap_or(&self.default_transcript_key_file)
+                    .display()
+                    .to_string(),
             ),
             (
                 "PUSH_ALLOW_INSECURE_ENDPOINTS",

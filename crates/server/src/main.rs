@@ -41,6 +41,17 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Check a transcript (GET /api/v1/platform/chats/{id}/transcript, saved to FILE)
+    /// offline: its chain, its messages against the chain, and the signature over the chain's
+    /// head. Exits 0 when it holds, 1 naming the first entry or message that does not.
+    VerifyTranscript {
+        file: std::path::PathBuf,
+        /// The signing key's public half: base64 of its 32 bytes, PEM, or a file holding
+        /// either (GET /api/v1/platform/transcript-key). Default: the public half of
+        /// TRANSCRIPT_SIGNING_KEY_FILE (or ./data/transcript-signing.pem).
+        #[arg(long)]
+        public_key: Option<String>,
+    },
     /// Print a JWT for a user, signed with JWT_SECRET (for operators and tests).
     Token {
         #[arg(long)]
@@ -200,6 +211,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::VerifyTranscript { file, public_key } => {
+            verify_transcript(&file, public_key.as_deref())
+        }
         Command::CheckConfig { demo } => {
             let config = Config::from_env(demo)?;
             for (name, value) in config.effective(&omw_chat::config::ProcessEnv) {
@@ -228,6 +242,49 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     .map_err(anyhow::Error::msg)?
             );
             Ok(())
+        }
+    }
+}
+
+fn verify_transcript(file: &std::path::Path, public_key: Option<&str>) -> anyhow::Result<()> {
+    use omw_chat::{keys::signing, service::transcripts::verify};
+    let json = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let key = match public_key {
+        Some(text) => signing::parse_public_key(text).map_err(anyhow::Error::msg)?,
+        None => {
+            let own = std::env::var_os("TRANSCRIPT_SIGNING_KEY_FILE").map_or_else(
+                || "./data/transcript-signing.pem".into(),
+                std::path::PathBuf::from,
+            );
+            let signer = signing::TranscriptSigner::load(Some(&own), &own).map_err(|e| {
+                anyhow::anyhow!("no --public-key, and this server's signing key: {e}")
+            })?;
+            signer.public_key().to_vec()
+        }
+    };
+    match verify::verify(&json, &key) {
+        Ok(v) => {
+            let c = &v.checked;
+            println!(
+                "OK: chat {}: {} chain entries, {} messages, signed by key {}",
+                v.chat_id, c.entries, c.messages, v.key_id
+            );
+            if !c.before_chain.is_empty() {
+                println!(
+                    "note: {} messages were stored before this chat's chain began (seq {:?}); \
+                     the chain does not vouch for them",
+                    c.before_chain.len(),
+                    c.before_chain
+                );
+            }
+            Ok(())
+        }
+        Err(verify::VerifyError::Unreadable(e)) => {
+            anyhow::bail!("{}: not a transcript: {e}", file.display())
+        }
+        Err(e) => {
+            println!("FAILED: {e}");
+            std::process::exit(1);
         }
     }
 }

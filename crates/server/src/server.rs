@@ -106,10 +106,12 @@ pub async fn start(config: Config, shutdown_on_signal: bool) -> anyhow::Result<R
     let mut background = Vec::new();
 
     if config.redis_url.is_some()
-        && (config.push.vapid_key_file.is_none() || config.encryption.key_file.is_none())
+        && (config.push.vapid_key_file.is_none()
+            || config.encryption.key_file.is_none()
+            || config.transcript_key_file.is_none())
     {
         tracing::warn!(
-            "several nodes (REDIS_URL) must share their keys: set VAPID_PRIVATE_KEY_FILE and ENCRYPTION_KEY_FILE to the same files on every node"
+            "several nodes (REDIS_URL) must share their keys: set VAPID_PRIVATE_KEY_FILE, ENCRYPTION_KEY_FILE and TRANSCRIPT_SIGNING_KEY_FILE to the same files on every node"
         );
     }
     let redis = match &config.redis_url {

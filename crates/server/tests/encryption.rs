@@ -1,6 +1,7 @@
 //! Encryption at rest (SPEC §9.6): while a chat is active, no byte of its messages' text or its
-//! files' names is in the database (SQLite's file and WAL, a MariaDB or PostgreSQL dump), yet
-//! its participants read them as sent. `ENCRYPTION=off` stores new chats in plaintext and still
+//! files' names is in the database (SQLite's file and WAL, a MariaDB or PostgreSQL dump), and no
+//! byte of its files or thumbnails in the upload folder, yet its participants read them as sent,
+//! byte ranges included. `ENCRYPTION=off` stores new chats in plaintext and still
 //! reads sealed ones. A chat's deletion destroys its key before anything else.
 
 mod common;
@@ -18,6 +19,76 @@ use serde_json::json;
 
 const TEXT: &str = "Gate code 4711-Zebra, knock twice";
 const FILE_NAME: &str = "invoice-Quokka-2291.png";
+/// Inside a document of three sealed segments and more.
+const DOC_TEXT: &str = "Narwhal invoice total 912.40";
+
+/// A PDF of about 150 kB that says [`DOC_TEXT`] every kilobyte or so.
+fn document() -> Vec<u8> {
+    let mut pdf = samples::pdf();
+    let line = format!("% {DOC_TEXT} ");
+    while pdf.len() < 150_000 {
+        pdf.extend_from_slice(line.as_bytes());
+        pdf.extend(std::iter::repeat_n(b'.', 1000));
+        pdf.push(b'\n');
+    }
+    pdf
+}
+
+/// Every byte under the upload folder.
+fn folder_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(folder_bytes(&path));
+        } else {
+            out.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    out
+}
+
+/// Upload [`document`] to `chat` and send it; its download path.
+async fn send_document(s: &TestServer, chat: &str, token: &str) -> String {
+    let (st, up) = s
+        .upload(
+            Some(token),
+            chat,
+            "statement.pdf",
+            "application/pdf",
+            document(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{up}");
+    let body = json!({ "client_id": "d1", "kind": "file", "attachment_id": attachment_id(&up) });
+    assert_eq!(s.send(Some(token), chat, body).await.0, StatusCode::CREATED);
+    up["attachment"]["url"].as_str().unwrap().to_string()
+}
+
+/// The document reads back whole and by ranges, across segment edges.
+async fn reads_back(s: &TestServer, token: &str, path: &str) {
+    let doc = document();
+    assert_eq!(&s.download(token, path).await[..], &doc[..]);
+    for (range, want) in [
+        ("bytes=65530-65545", 65530..65546),
+        ("bytes=0-0", 0..1),
+        ("bytes=131070-", 131070..doc.len()),
+        ("bytes=-100", doc.len() - 100..doc.len()),
+    ] {
+        let res = s.fetch(Some(token), path, Some(range)).await;
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT, "{range}");
+        let content_range = res.headers()["content-range"].to_str().unwrap().to_owned();
+        assert_eq!(
+            content_range,
+            format!("bytes {}-{}/{}", want.start, want.end - 1, doc.len())
+        );
+        assert_eq!(&res.bytes().await.unwrap()[..], &doc[want], "{range}");
+    }
+    let res = s
+        .fetch(Some(token), path, Some(&format!("bytes={}-", doc.len())))
+        .await;
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+}
 
 /// Every byte of the database as a backup would hold it.
 fn database_bytes(db: &TestDb) -> Vec<u8> {
@@ -143,10 +214,40 @@ async fn an_active_chat_leaves_no_plaintext_in_the_database(db: Arc<TestDb>) {
         FILE_NAME
     );
 
+    // Files: sealed in the folder, read back whole and by ranges; the thumbnail too.
+    let customer = s.token("c1", Role::Customer);
+    let doc = send_document(&s, &chat, &customer).await;
+    reads_back(&s, &worker, &doc).await;
+    let image = messages
+        .iter()
+        .find_map(|m| m["attachment"]["thumb_url"].as_str())
+        .expect("the image has a thumbnail");
+    let thumb = s.download(&worker, image).await;
+    assert_eq!(&thumb[..3], b"\xff\xd8\xff", "a JPEG thumbnail");
+
     let bytes = database_bytes(&db);
     assert!(contains(&bytes, "b-sealed"), "the scan sees the database");
     assert!(!contains(&bytes, "Zebra"), "no message text at rest");
     assert!(!contains(&bytes, "Quokka"), "no file name at rest");
+    let files = folder_bytes(s._upload_dir.path());
+    assert!(files.len() > 150_000, "the scan sees the upload folder");
+    assert!(!contains(&files, "Narwhal"), "no file contents at rest");
+    let image_file = s
+        .download(
+            &worker,
+            messages
+                .iter()
+                .find_map(|m| m["attachment"]["url"].as_str())
+                .unwrap(),
+        )
+        .await;
+    for (what, plain) in [("thumbnail", &thumb), ("image", &image_file)] {
+        let head = &plain[..plain.len().min(64)];
+        assert!(
+            !files.windows(head.len()).any(|w| w == head),
+            "no {what} at rest"
+        );
+    }
     s.stop().await;
 
     // Encryption off: new chats are stored as sent; sealed ones still read.
@@ -171,6 +272,9 @@ async fn an_active_chat_leaves_no_plaintext_in_the_database(db: Arc<TestDb>) {
         StatusCode::CREATED
     );
     assert!(contains(&database_bytes(&db), "Wombat"));
+    let plain_doc = send_document(&off, &plain, &customer).await;
+    assert!(contains(&folder_bytes(off._upload_dir.path()), "Narwhal"));
+    reads_back(&off, &worker, &plain_doc).await;
     off.stop().await;
 
     // Encryption back on: the plaintext chat (as one stored before encryption existed) stays

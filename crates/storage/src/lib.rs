@@ -2,8 +2,10 @@
 //! PostgreSQL) over concrete sqlx pools, each with its own migrations.
 
 mod backend;
+mod chain;
 mod connect;
 mod error;
+pub mod file_seal;
 mod hold;
 mod outbox;
 mod push;
@@ -12,8 +14,10 @@ mod sql;
 mod store;
 
 pub use backend::Backend;
+pub use chain::{Chains, StoredChain};
 pub use connect::{open, open_sealed};
 pub use error::StoreError;
+pub use file_seal::FileKey;
 pub use hold::{Hold, Holds, Placed};
 pub use outbox::{Job, MAX_DEDUPE_KEY, NewJob, Outbox, Settle};
 pub use push::{PushSubscription, Subscriptions};

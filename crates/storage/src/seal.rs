@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 
 use omw_domain::{Message, MessageKind, NewMessage};
 
-use crate::{error::StoreError, store::AttachmentRecord};
+use crate::error::StoreError;
 
 /// A chat's data key, wiped from memory when dropped.
 pub type DataKey = Zeroizing<[u8; 32]>;
@@ -228,16 +228,20 @@ pub(crate) fn open_message(
     Ok(m)
 }
 
-/// A stored upload with its name readable.
-pub(crate) fn open_record(
-    key: Option<&LessSafeKey>,
-    mut att: AttachmentRecord,
-) -> Result<AttachmentRecord, StoreError> {
-    if let Some(k) = key {
-        let a = &mut att.upload;
-        a.name = open(k, &a.chat_id, &a.id, ATTACHMENT_NAME, &a.name)?;
+/// A stored message as evidence: what does not open (altered or moved in storage) is left
+/// out — a body becomes `None`, a file name empty — for the transcript's verifier to name.
+pub(crate) fn open_message_as_stored(key: Option<&LessSafeKey>, mut m: Message) -> Message {
+    let Some(k) = key else {
+        return m;
+    };
+    m.body = m
+        .body
+        .take()
+        .and_then(|body| open(k, &m.chat_id, &m.id, &body_what(m.kind), &body).ok());
+    if let Some(a) = m.attachment.as_mut() {
+        a.name = open(k, &m.chat_id, &a.id, ATTACHMENT_NAME, &a.name).unwrap_or_default();
     }
-    Ok(att)
+    m
 }
 
 /// What a sealed value is bound to: its chat, its row, and what it is there.

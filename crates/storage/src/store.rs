@@ -6,7 +6,8 @@ use omw_domain::{
 };
 
 use crate::{
-    backend::Backend, error::StoreError, hold::Holds, outbox::Outbox, push::Subscriptions,
+    backend::Backend, chain::Chains, error::StoreError, hold::Holds, outbox::Outbox,
+    push::Subscriptions,
 };
 
 /// The outcome of applying a platform booking update.
@@ -102,6 +103,8 @@ pub struct NewAttachment {
     pub height: Option<i64>,
     pub duration_ms: Option<i64>,
     pub created_at: Millis,
+    /// The file and its thumbnail are stored sealed with the chat's key.
+    pub sealed: bool,
 }
 
 /// A stored upload: the row as inserted, and the message it was sent in (None while unsent).
@@ -114,7 +117,7 @@ pub struct AttachmentRecord {
 
 /// Everything the service stores; the [`Outbox`] of jobs included.
 #[async_trait]
-pub trait Store: Outbox + Subscriptions + Holds + Send + Sync + 'static {
+pub trait Store: Outbox + Subscriptions + Holds + Chains + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Bring the schema up to date (also run at start).
@@ -236,6 +239,10 @@ pub trait Store: Outbox + Subscriptions + Holds + Send + Sync + 'static {
     /// keys. A server started with another deployment's key file (or none) stops here instead
     /// of failing on every sealed chat.
     async fn check_chat_keys(&self) -> Result<(), StoreError>;
+
+    /// What a chat's files are sealed with; `None` for a plaintext chat. `KeyDestroyed` once
+    /// its deletion has begun.
+    async fn file_key(&self, chat_id: &str) -> Result<Option<crate::FileKey>, StoreError>;
 
     /// Forget the chat's key if this process holds it (another node destroyed it).
     fn forget_chat_key(&self, chat_id: &str);

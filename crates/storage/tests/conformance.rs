@@ -617,6 +617,7 @@ fn attachment(id: &str, chat: &str, uploader: &str, mime: &str) -> NewAttachment
         height: Some(20),
         duration_ms: None,
         created_at: now_millis(),
+        sealed: false,
     }
 }
 

@@ -136,6 +136,34 @@ impl TestDb {
     }
 
     /// The folder SQLite's file lives in (for tests that inspect the file itself).
+    /// Run one statement on the test database, as an operator (or an intruder) with its own
+    /// connection would; how many rows it changed.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        use sqlx::{Connection, Executor};
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let done = match self.kind {
+            Kind::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                c.execute(sql).await.map(|r| r.rows_affected())
+            }
+            Kind::MySql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                c.execute(sql).await.map(|r| r.rows_affected())
+            }
+            Kind::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                c.execute(sql).await.map(|r| r.rows_affected())
+            }
+        };
+        done.unwrap_or_else(|e| panic!("{sql:?}: {e}", sql = self.url))
+    }
+
     pub fn sqlite_dir(&self) -> Option<&std::path::Path> {
         self._dir.as_ref().map(|d| d.path())
     }

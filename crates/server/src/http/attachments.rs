@@ -177,13 +177,13 @@ async fn download<const THUMBNAIL: bool>(
     headers: HeaderMap,
 ) -> Result<Response, ServiceError> {
     let rec = s.chats.attachment_for(&who, &id).await?.upload;
-    if !THUMBNAIL {
-        return serve(&s, &rec.storage_key, &rec.mime, Some(&rec.name), &headers).await;
+    if THUMBNAIL {
+        if rec.thumb_key.is_none() {
+            return Err(ServiceError::not_found("this attachment has no thumbnail"));
+        }
+        return serve(&s, &rec, THUMB, "image/jpeg", None, &headers).await;
     }
-    let key = rec
-        .thumb_key
-        .ok_or_else(|| ServiceError::not_found("this attachment has no thumbnail"))?;
-    serve(&s, &key, "image/jpeg", None, &headers).await
+    serve(&s, &rec, FILE, &rec.mime, Some(&rec.name), &headers).await
 }
 
 /// `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range).
@@ -235,17 +235,28 @@ fn content_disposition(mime: &str, name: Option<&str>) -> String {
 
 async fn serve(
     s: &AppState,
-    key: &str,
+    upload: &omw_storage::NewAttachment,
+    thumbnail: bool,
     mime: &str,
     name: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ServiceError> {
     let range = parse_range(headers);
     let ranged = range.is_some();
-    let file = match s.chats.file(key, range).await {
+    let file = match s.chats.file(upload, thumbnail, range).await {
         Ok(f) => f,
         Err(object_store::Error::NotFound { .. }) => {
             return Err(ServiceError::not_found("attachment not found"));
+        }
+        // A sealed file that does not open (altered or moved in storage), or its key.
+        Err(
+            e @ object_store::Error::Generic {
+                store: "seal" | "keys",
+                ..
+            },
+        ) => {
+            tracing::error!(attachment = %upload.id, error = %e, "a stored file does not open");
+            return Err(ServiceError::internal());
         }
         Err(e) if ranged => {
             tracing::debug!(error = %e, "bad range");

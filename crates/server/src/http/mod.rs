@@ -14,6 +14,7 @@ mod platform;
 mod push;
 pub mod state;
 mod trace;
+mod transcripts;
 pub(crate) mod upload_form;
 pub mod web;
 
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(chats::routes())
         .merge(push::routes())
         .merge(holds::routes())
+        .merge(transcripts::routes())
         .fallback(|| async { ServiceError::not_found("no such endpoint") })
         .layer(CompressionLayer::new());
     // Downloads stream files as they are (media is compressed already).

@@ -13,7 +13,7 @@ use utoipa::{
     },
 };
 
-use super::{attachments, chats, health, holds, metrics, platform, push};
+use super::{attachments, chats, health, holds, metrics, platform, push, transcripts};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +40,8 @@ use super::{attachments, chats, health, holds, metrics, platform, push};
         platform::put_booking,
         holds::place,
         holds::release,
+        transcripts::transcript,
+        transcripts::key,
         platform::get_booking,
         health::healthz,
         health::readyz,

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod notifier;
 pub mod push;
 pub mod sweeper;
+pub mod transcripts;
 pub mod uploads;
 mod writer;
 
@@ -51,6 +52,8 @@ pub struct ChatService {
     jobs: Arc<jobs::Jobs>,
     ladders: Arc<jobs::ladder::Ladders>,
     push: push::Push,
+    /// Signs transcripts' chain heads.
+    signer: crate::keys::signing::TranscriptSigner,
 }
 
 impl ChatService {
@@ -87,8 +90,13 @@ impl ChatService {
         )
         .map_err(|e| anyhow::anyhow!("push client: {e}"))?;
         jobs.handle(jobs::push::KIND, Arc::new(pushes));
+        let signer = crate::keys::signing::TranscriptSigner::load(
+            config.transcript_key_file.as_deref(),
+            &config.default_transcript_key_file,
+        )?;
         Ok(ChatService {
             push,
+            signer,
             jobs: Arc::new(jobs),
             ladders,
             writer: writer::Writer::spawn(

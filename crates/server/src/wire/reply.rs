@@ -219,3 +219,58 @@ pub struct HoldView {
 pub struct HoldReply {
     pub hold: HoldView,
 }
+
+/// One entry of a chat's chain (SPEC §9.7).
+#[derive(Serialize, ToSchema, TS)]
+pub struct ChainEntryView {
+    /// Its place in the chain, from 1.
+    pub n: i64,
+    /// The entry's canonical bytes (base64; JSON inside); `null` where storage no longer opens
+    /// them (altered or moved), for the verifier to name.
+    pub canonical: Option<String>,
+    /// SHA-256(previous hash ‖ canonical bytes), hex; the hash before the first entry is
+    /// SHA-256 of `omw-chat/chain/1|<chat id>`.
+    pub hash: String,
+}
+
+/// A chat's transcript: every message the chain covers, the chain, and an Ed25519 signature
+/// over its head. `omw-chat verify-transcript FILE` checks one offline.
+#[derive(Serialize, ToSchema, TS)]
+pub struct TranscriptView {
+    /// The transcript format's version.
+    pub version: u32,
+    pub chat: Chat,
+    #[serde(with = "omw_domain::time::serde_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    #[ts(type = "string")]
+    pub generated_at: i64,
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    pub chain: Vec<ChainEntryView>,
+    /// The last entry's hash (hex).
+    pub head: String,
+    /// `Ed25519`.
+    pub algorithm: String,
+    /// The signing key's id (see `GET /platform/transcript-key`).
+    pub key_id: String,
+    /// The signature of the head's 32 bytes (base64).
+    pub signature: String,
+}
+
+/// `GET /platform/chats/{chat_id}/transcript`.
+#[derive(Serialize, ToSchema, TS)]
+pub struct TranscriptReply {
+    pub transcript: TranscriptView,
+}
+
+/// `GET /platform/transcript-key`: the public key transcripts are signed with.
+#[derive(Serialize, ToSchema, TS)]
+pub struct TranscriptKey {
+    /// `Ed25519`.
+    pub algorithm: String,
+    pub key_id: String,
+    /// The raw 32-byte public key (base64).
+    pub public_key: String,
+    /// The same key as a PEM SubjectPublicKeyInfo.
+    pub public_key_pem: String,
+}

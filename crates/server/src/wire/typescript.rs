@@ -14,9 +14,9 @@ use super::{
         UserStatus, UserTyping,
     },
     reply::{
-        AttachmentReply, BookingReply, ChatListItem, ChatReply, Chats, Done, ErrorReply, Health,
-        HoldReply, HoldView, Joined, MessageReply, Messages, Participant, ReadMark, TokenExpiry,
-        VapidPublicKey,
+        AttachmentReply, BookingReply, ChainEntryView, ChatListItem, ChatReply, Chats, Done,
+        ErrorReply, Health, HoldReply, HoldView, Joined, MessageReply, Messages, Participant,
+        ReadMark, TokenExpiry, TranscriptKey, TranscriptReply, TranscriptView, VapidPublicKey,
     },
     request::{
         BookingPut, HoldPut, InChat, JoinChat, LeaveChat, MarkRead, PageRequest, PresenceReport,
@@ -168,7 +168,7 @@ pub fn module() -> String {
         PushUnsubscribe,
         Done, MessageReply, Messages, ChatReply, ChatListItem, Chats, ReadMark, TokenExpiry,
         Participant, Joined, BookingReply, AttachmentReply, Health, VapidPublicKey, HoldView,
-        HoldReply,
+        HoldReply, ChainEntryView, TranscriptView, TranscriptReply, TranscriptKey,
         NewMessage<'static>, ChatAvailable<'static>, ChatClosed<'static>, MessagesRead<'static>,
         Presence, UserStatus<'static>, UserTyping<'static>,
         TokenExpired,

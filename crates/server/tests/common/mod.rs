@@ -50,6 +50,19 @@ pub fn vapid_key_file(dir: &std::path::Path) -> String {
     path.display().to_string()
 }
 
+/// A fresh transcript signing key (Ed25519, PEM) in `dir`; its path.
+pub fn transcript_key_file(dir: &std::path::Path) -> String {
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let der = aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let path = dir.join("transcript-signing.pem");
+    std::fs::write(
+        &path,
+        pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec())),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
 impl TestServer {
     pub async fn start(db: Arc<TestDb>) -> TestServer {
         Self::start_with(db, &[]).await
@@ -74,6 +87,10 @@ impl TestServer {
         env.insert(
             "ENCRYPTION_KEY_FILE".into(),
             encryption_key_file(keys.path()),
+        );
+        env.insert(
+            "TRANSCRIPT_SIGNING_KEY_FILE".into(),
+            transcript_key_file(keys.path()),
         );
         for (k, v) in extra {
             env.insert(k.to_string(), v.to_string());

@@ -13,6 +13,8 @@ mod outbox_impl;
 mod push_impl;
 #[macro_use]
 mod hold_impl;
+#[macro_use]
+mod chain_impl;
 mod mysql;
 mod postgres;
 mod sqlite;

@@ -58,3 +58,4 @@ impl_sql_store!(MySqlStore, MySql, Backend::MySql);
 impl_sql_outbox!(MySqlStore, MySql);
 impl_sql_subscriptions!(MySqlStore, MySql);
 impl_sql_holds!(MySqlStore, MySql);
+impl_sql_chains!(MySqlStore, MySql);

@@ -44,3 +44,4 @@ impl_sql_store!(PgStore, Postgres, Backend::Postgres);
 impl_sql_outbox!(PgStore, Postgres);
 impl_sql_subscriptions!(PgStore, Postgres);
 impl_sql_holds!(PgStore, Postgres);
+impl_sql_chains!(PgStore, Postgres);

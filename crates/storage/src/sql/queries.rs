@@ -14,8 +14,9 @@ pub enum Dialect {
 const BOOKING_COLS: &str =
     "id, customer_id, customer_name, worker_id, worker_name, status, starts_at, region";
 
-/// A chat's lock row: what a writer needs (the next seq, and the key its rows are sealed with).
-const LOCK_COLS: &str = "id, status, last_seq, key_epoch, data_key";
+/// A chat's lock row: what a writer needs (the next seq, the key its rows are sealed with, and
+/// its chain's head).
+const LOCK_COLS: &str = "id, status, last_seq, key_epoch, data_key, chain_len, chain_head";
 
 const CHAT_COLS: &str = "c.id, c.booking_id, c.status, b.status AS booking_status, \
      c.customer_id, b.customer_name, c.worker_id, b.worker_name, c.last_seq, c.created_at, \
@@ -34,7 +35,7 @@ const HOLD_COLS: &str = "chat_id, case_ref, reason, created_at";
 const SUB_COLS: &str = "id, user_key, endpoint, p256dh, auth, created_at";
 
 const ATT_COLS: &str = "id, chat_id, uploader_id, name, mime, size, storage_key, thumb_key, \
-     width, height, duration_ms, message_id, created_at";
+     width, height, duration_ms, message_id, created_at, sealed";
 
 /// The statements, ready for one dialect.
 #[derive(Debug, Clone)]
@@ -53,6 +54,10 @@ pub struct Queries {
     pub lock_chat_by_booking: SqlStr,
     pub insert_chat: SqlStr,
     pub set_last_seqs: ListStmt,
+    pub insert_chain_entries: ListStmt,
+    pub chain_state: SqlStr,
+    pub chain_entries: SqlStr,
+    pub delete_chain_entries: SqlStr,
     pub close_chat: SqlStr,
     pub insert_read_state: SqlStr,
     pub raise_read_state: SqlStr,
@@ -193,11 +198,26 @@ impl Queries {
             ),
             set_last_seqs: ListStmt::new(prepared_only, move |n| {
                 q(format!(
-                    "UPDATE chats SET last_seq = CASE id {} ELSE last_seq END WHERE id IN ({})",
-                    list(n, "WHEN ? THEN ?", " "),
-                    list(n, "?", ", ")
+                    "UPDATE chats SET last_seq = CASE id {cases} ELSE last_seq END, \
+                     chain_len = CASE id {cases} ELSE chain_len END, \
+                     chain_head = CASE id {cases} ELSE chain_head END WHERE id IN ({})",
+                    list(n, "?", ", "),
+                    cases = list(n, "WHEN ? THEN ?", " "),
                 ))
             }),
+            insert_chain_entries: ListStmt::new(prepared_only, move |n| {
+                q(format!(
+                    "INSERT INTO chain_entries (chat_id, n, hash, canonical) VALUES {}",
+                    list(n, "(?, ?, ?, ?)", ", ")
+                ))
+            }),
+            chain_state: q(
+                "SELECT chain_len, chain_head, key_epoch, data_key FROM chats WHERE id = ?".into(),
+            ),
+            chain_entries: q("SELECT hash, canonical FROM chain_entries \
+                 WHERE chat_id = ? AND n <= ? ORDER BY n"
+                .into()),
+            delete_chain_entries: q("DELETE FROM chain_entries WHERE chat_id = ?".into()),
             close_chat: q(
                 "UPDATE chats SET status = 'closed', closed_at = ?, close_reason = ? \
                  WHERE id = ?"
@@ -278,7 +298,7 @@ impl Queries {
                 "SELECT {ATT_COLS} FROM attachments WHERE id = ?{lock}"
             )),
             insert_attachment: q(format!(
-                "INSERT INTO attachments ({ATT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO attachments ({ATT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             )),
             link_attachment: q("UPDATE attachments SET message_id = ? WHERE id = ?".into()),
             file_keys: q("SELECT storage_key, thumb_key FROM attachments WHERE chat_id = ?".into()),
@@ -567,7 +587,9 @@ mod tests {
         assert_eq!(
             sql.as_str(),
             "UPDATE chats SET last_seq = CASE id WHEN $1 THEN $2 WHEN $3 THEN $4 \
-             ELSE last_seq END WHERE id IN ($5, $6)"
+             ELSE last_seq END, chain_len = CASE id WHEN $5 THEN $6 WHEN $7 THEN $8 \
+             ELSE chain_len END, chain_head = CASE id WHEN $9 THEN $10 WHEN $11 THEN $12 \
+             ELSE chain_head END WHERE id IN ($13, $14)"
         );
     }
 

@@ -110,6 +110,17 @@ pub struct ChatLockRow {
     pub last_seq: i64,
     pub key_epoch: Option<i64>,
     pub data_key: Option<String>,
+    pub chain_len: i64,
+    pub chain_head: Option<String>,
+}
+
+/// A chat's chain head and key, for reading its chain.
+#[derive(Debug, Clone, FromRow)]
+pub struct ChainStateRow {
+    pub chain_len: i64,
+    pub chain_head: Option<String>,
+    pub key_epoch: Option<i64>,
+    pub data_key: Option<String>,
 }
 
 /// A chat's key to wrap anew under the current epoch.
@@ -221,6 +232,19 @@ impl From<NewAttachment> for AttachmentRecord {
 }
 
 impl AttachmentRecord {
+    /// The record with its name readable, opened with its chat's key (if it has one).
+    pub fn opened(
+        mut self,
+        key: Option<&aws_lc_rs::aead::LessSafeKey>,
+    ) -> Result<Self, StoreError> {
+        if let Some(k) = key {
+            let a = &mut self.upload;
+            a.name =
+                crate::seal::open(k, &a.chat_id, &a.id, crate::seal::ATTACHMENT_NAME, &a.name)?;
+        }
+        Ok(self)
+    }
+
     /// The attachment as a message shows it.
     pub fn to_attachment(&self) -> Attachment {
         let a = &self.upload;

@@ -86,3 +86,4 @@ impl_sql_store!(SqliteStore, Sqlite, Backend::Sqlite);
 impl_sql_outbox!(SqliteStore, Sqlite);
 impl_sql_subscriptions!(SqliteStore, Sqlite);
 impl_sql_holds!(SqliteStore, Sqlite);
+impl_sql_chains!(SqliteStore, Sqlite);

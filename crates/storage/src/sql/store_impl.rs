@@ -65,6 +65,8 @@ macro_rules! impl_sql_store {
             key: Option<std::sync::Arc<aws_lc_rs::aead::LessSafeKey>>,
             /// Its key is destroyed: its deletion has begun.
             destroyed: bool,
+            /// Its tamper-evident chain, as far as this transaction has appended to it.
+            chain: crate::chain::Head,
         }
 
         /// A message's idempotency key: (chat, sender, client id).
@@ -107,6 +109,7 @@ macro_rules! impl_sql_store {
                     .bind(a.duration_ms)
                     .bind(Option::<String>::None)
                     .bind(a.created_at)
+                    .bind(a.sealed)
                     .execute(&mut **tx)
                     .await?;
                 Ok(())
@@ -137,6 +140,7 @@ macro_rules! impl_sql_store {
                     dirty: false,
                     key,
                     destroyed,
+                    chain: crate::chain::Head::stored(&r.id, r.chain_len, r.chain_head.as_deref())?,
                 })
             }
 
@@ -273,7 +277,7 @@ macro_rules! impl_sql_store {
                     .bind(att_id)
                     .execute(&mut **tx)
                     .await?;
-                Ok(Ok(crate::seal::open_record(key, att)?.to_attachment()))
+                Ok(Ok(att.opened(key)?.to_attachment()))
             }
 
             /// Write new messages with one multi-row `INSERT` per [`MAX_LIST`] rows (within the
@@ -290,6 +294,28 @@ macro_rules! impl_sql_store {
                         let (chunk, tail) = rest.split_at(len);
                         rest = tail;
                         self.insert_chunk(tx, chunk, cursors).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            /// Append chain entries (chat id, entry) the same way as [`Self::insert_rows`].
+            async fn insert_chain(
+                &self,
+                tx: &mut Tx,
+                entries: &[(String, crate::chain::NewEntry)],
+            ) -> Result<(), StoreError> {
+                for list in entries.chunks(MAX_LIST) {
+                    let mut rest = list;
+                    for len in self.q.insert_chain_entries.chunk_lengths(list.len()) {
+                        let (chunk, tail) = rest.split_at(len);
+                        rest = tail;
+                        let (sql, keep) = self.q.insert_chain_entries.exact(chunk.len());
+                        let mut query = sqlx::query(sql).persistent(keep);
+                        for (chat_id, (n, hash, canonical)) in chunk {
+                            query = query.bind(chat_id).bind(*n).bind(hash).bind(canonical);
+                        }
+                        query.execute(&mut **tx).await?;
                     }
                 }
                 Ok(())
@@ -334,20 +360,29 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
-            /// Store every chat's new last seq with one `UPDATE … CASE` per chunk.
+            /// Store every chat's new last seq and chain head with one `UPDATE … CASE` per
+            /// chunk.
             async fn flush_cursors(&self, tx: &mut Tx, cursors: &BTreeMap<String, ChatCursor>) -> Result<(), StoreError> {
-                let dirty: Vec<(&str, i64)> = cursors
+                let dirty: Vec<(&str, &ChatCursor, String)> = cursors
                     .iter()
                     .filter(|(_, c)| c.dirty)
-                    .map(|(id, c)| (id.as_str(), c.last_seq))
+                    .map(|(id, c)| (id.as_str(), c, c.chain.hex()))
                     .collect();
                 for chunk in dirty.chunks(MAX_LIST) {
                     let (len, sql) = self.q.set_last_seqs.padded(chunk.len());
-                    let pick = |i: usize| chunk[i.min(chunk.len() - 1)];
+                    let pick = |i: usize| &chunk[i.min(chunk.len() - 1)];
                     let mut query = sqlx::query(sql.clone());
                     for i in 0..len {
-                        let (id, seq) = pick(i);
-                        query = query.bind(id).bind(seq);
+                        let (id, c, _) = pick(i);
+                        query = query.bind(*id).bind(c.last_seq);
+                    }
+                    for i in 0..len {
+                        let (id, c, _) = pick(i);
+                        query = query.bind(*id).bind(c.chain.len);
+                    }
+                    for i in 0..len {
+                        let (id, _, head) = pick(i);
+                        query = query.bind(*id).bind(head.as_str());
                     }
                     for i in 0..len {
                         query = query.bind(pick(i).0);
@@ -410,6 +445,7 @@ macro_rules! impl_sql_store {
                 // Assign seqs in batch order; refusals do not stop the others.
                 let mut out: Vec<Result<Inserted, StoreError>> = Vec::with_capacity(batch.len());
                 let mut rows: Vec<(&NewMessage, i64)> = Vec::with_capacity(batch.len());
+                let mut entries: Vec<(String, crate::chain::NewEntry)> = Vec::with_capacity(batch.len());
                 for m in batch {
                     let Some(cursor) = cursors.get_mut(&m.chat_id) else {
                         out.push(Err(DomainError::NotFound("chat").into()));
@@ -455,23 +491,27 @@ macro_rules! impl_sql_store {
                     if let Some(k) = key {
                         known.insert(k, Known::InBatch(out.len()));
                     }
-                    out.push(Ok(Inserted {
-                        message: Message {
-                            id: m.id.clone(),
-                            chat_id: m.chat_id.clone(),
-                            seq,
-                            sender: m.sender.clone(),
-                            kind: m.kind,
-                            body: m.body.clone(),
-                            attachment,
-                            client_id: m.client_id.clone(),
-                            created_at: m.created_at,
-                            system: m.system.clone(),
-                        },
-                        duplicate: false,
-                    }));
+                    let message = Message {
+                        id: m.id.clone(),
+                        chat_id: m.chat_id.clone(),
+                        seq,
+                        sender: m.sender.clone(),
+                        kind: m.kind,
+                        body: m.body.clone(),
+                        attachment,
+                        client_id: m.client_id.clone(),
+                        created_at: m.created_at,
+                        system: m.system.clone(),
+                    };
+                    let stored = omw_domain::transcript::Event::MessageStored {
+                        message: omw_domain::transcript::MessageFacts::from(&message),
+                    };
+                    let entry = crate::chain::append(&mut cursor.chain, &m.chat_id, cursor.key.as_deref(), stored)?;
+                    entries.push((m.chat_id.clone(), entry));
+                    out.push(Ok(Inserted { message, duplicate: false }));
                 }
                 self.insert_rows(tx, &rows, &cursors).await?;
+                self.insert_chain(tx, &entries).await?;
                 self.flush_cursors(tx, &cursors).await?;
                 Ok(out)
             }
@@ -861,7 +901,7 @@ macro_rules! impl_sql_store {
                     .await?;
                 match found {
                     Some(att) => match self.chat_key(&att.upload.chat_id).await {
-                        Ok(key) => Ok(Some(crate::seal::open_record(key.as_deref(), att)?)),
+                        Ok(key) => Ok(Some(att.opened(key.as_deref())?)),
                         // The chat's deletion has begun: the caller refuses it as closed and
                         // gone; the name stays sealed.
                         Err(StoreError::KeyDestroyed(_)) => Ok(Some(att)),
@@ -995,6 +1035,13 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn file_key(&self, chat_id: &str) -> Result<Option<crate::FileKey>, StoreError> {
+                Ok(self
+                    .chat_key(chat_id)
+                    .await?
+                    .map(|k| crate::FileKey::new(k, chat_id)))
+            }
+
             fn forget_chat_key(&self, chat_id: &str) {
                 self.sealer.forget(chat_id);
             }
@@ -1017,6 +1064,7 @@ macro_rules! impl_sql_store {
                     .await?;
                 for sql in [
                     &self.q.delete_holds,
+                    &self.q.delete_chain_entries,
                     &self.q.delete_messages,
                     &self.q.delete_read_states,
                     &self.q.delete_attachments,

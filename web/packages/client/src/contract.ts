@@ -467,6 +467,86 @@ export type HoldReply = {
 };
 
 /**
+ * One entry of a chat's chain (SPEC §9.7).
+ */
+export type ChainEntryView = {
+  /**
+   * Its place in the chain, from 1.
+   */
+  n: number;
+  /**
+   * The entry's canonical bytes (base64; JSON inside); `null` where storage no longer opens
+   * them (altered or moved), for the verifier to name.
+   */
+  canonical: string | null;
+  /**
+   * SHA-256(previous hash ‖ canonical bytes), hex; the hash before the first entry is
+   * SHA-256 of `omw-chat/chain/1|<chat id>`.
+   */
+  hash: string;
+};
+
+/**
+ * A chat's transcript: every message the chain covers, the chain, and an Ed25519 signature
+ * over its head. `omw-chat verify-transcript FILE` checks one offline.
+ */
+export type TranscriptView = {
+  /**
+   * The transcript format's version.
+   */
+  version: number;
+  chat: Chat;
+  generated_at: string;
+  /**
+   * Oldest first.
+   */
+  messages: Array<Message>;
+  chain: Array<ChainEntryView>;
+  /**
+   * The last entry's hash (hex).
+   */
+  head: string;
+  /**
+   * `Ed25519`.
+   */
+  algorithm: string;
+  /**
+   * The signing key's id (see `GET /platform/transcript-key`).
+   */
+  key_id: string;
+  /**
+   * The signature of the head's 32 bytes (base64).
+   */
+  signature: string;
+};
+
+/**
+ * `GET /platform/chats/{chat_id}/transcript`.
+ */
+export type TranscriptReply = {
+  transcript: TranscriptView;
+};
+
+/**
+ * `GET /platform/transcript-key`: the public key transcripts are signed with.
+ */
+export type TranscriptKey = {
+  /**
+   * `Ed25519`.
+   */
+  algorithm: string;
+  key_id: string;
+  /**
+   * The raw 32-byte public key (base64).
+   */
+  public_key: string;
+  /**
+   * The same key as a PEM SubjectPublicKeyInfo.
+   */
+  public_key_pem: string;
+};
+
+/**
  * `new_message`: a message stored in a chat the socket has joined.
  */
 export type NewMessage = {

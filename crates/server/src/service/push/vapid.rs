@@ -2,15 +2,14 @@
 //! a push service knows the pushes of a subscription come from the server the browser
 //! subscribed with (`applicationServerKey`).
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
+
+use crate::keys::private_file;
 
 /// How long one VAPID JWT is valid (RFC 8292 allows at most 24 h).
 const JWT_LIFETIME_SECS: i64 = 12 * 3600;
@@ -98,39 +97,22 @@ fn key_error(path: &Path, e: impl std::fmt::Display) -> VapidError {
     }
 }
 
-/// A new key at `path`, readable by this user only. Written to a file of its own first, then
-/// linked into place: a second node starting at the same moment on one data folder, or a
-/// crash mid-write, never leaves a partial key at `path` (the loser reads the winner's).
+/// A new key at `path`, readable by this user only (another node's, if it made one first).
 fn create(path: &Path) -> Result<String, VapidError> {
-    let rng = aws_lc_rs::rand::SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-        .map_err(|_| key_error(path, "generating a key failed"))?;
-    let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8.as_ref().to_vec()));
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| key_error(path, e))?;
-    let tmp = dir.join(format!(".vapid-{}.tmp", uuid::Uuid::new_v4()));
-    let written = write_private(&tmp, &pem).and_then(|()| std::fs::hard_link(&tmp, path));
-    let _ = std::fs::remove_file(&tmp);
-    match written {
-        Ok(()) => {
-            tracing::info!(path = %path.display(), "created a VAPID key for Web Push; keep it: browsers' subscriptions are bound to it");
-            Ok(pem)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::read_to_string(path).map_err(|e| key_error(path, e))
-        }
-        Err(e) => Err(key_error(path, e)),
+    let (pem, created) = private_file::read_or_create(path, || {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| "generating a key failed".to_string())?;
+        Ok(pem::encode(&pem::Pem::new(
+            "PRIVATE KEY",
+            pkcs8.as_ref().to_vec(),
+        )))
+    })
+    .map_err(|e| key_error(path, e))?;
+    if created {
+        tracing::info!(path = %path.display(), "created a VAPID key for Web Push; keep it: browsers' subscriptions are bound to it");
     }
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
+    Ok(pem)
 }
 
 #[cfg(test)]

@@ -155,13 +155,46 @@ fn quota_exceeded(what: &str, quota: u64) -> ServiceError {
 }
 
 impl ChatService {
-    /// A stored file (or a byte range of it), by the key its attachment row names.
+    /// A stored file (or a byte range of it) of `upload`: its own, or its `thumbnail`. A
+    /// sealed one is opened with its chat's key; once the chat's deletion has begun it is not
+    /// found.
     pub async fn file(
         &self,
-        key: &str,
+        upload: &NewAttachment,
+        thumbnail: bool,
         range: Option<object_store::GetRange>,
     ) -> Result<crate::files::Download, object_store::Error> {
-        self.files.get(key, range).await
+        let key = if thumbnail {
+            upload
+                .thumb_key
+                .as_deref()
+                .ok_or_else(|| object_store::Error::NotFound {
+                    path: upload.id.clone(),
+                    source: "no thumbnail".into(),
+                })?
+        } else {
+            &upload.storage_key
+        };
+        let seal = if upload.sealed {
+            match self.store.file_key(&upload.chat_id).await {
+                Ok(Some(k)) => Some(k.for_item(&sealed_item(&upload.id, thumbnail))),
+                Ok(None) | Err(omw_storage::StoreError::KeyDestroyed(_)) => {
+                    return Err(object_store::Error::NotFound {
+                        path: key.to_owned(),
+                        source: "the chat's key is gone".into(),
+                    });
+                }
+                Err(e) => {
+                    return Err(object_store::Error::Generic {
+                        store: "keys",
+                        source: Box::new(e),
+                    });
+                }
+            }
+        } else {
+            None
+        };
+        self.files.get(key, range, seal.as_ref()).await
     }
 
     /// Before an upload's body is read: counted against the rate limit, from a participant of
@@ -235,15 +268,27 @@ impl ChatService {
             sniff::Kind::Audio(mime) => prepare_as_is(&received, mime, true),
             sniff::Kind::Document(mime) => prepare_as_is(&received, mime, false),
         };
+        // Sealed with the chat's key when it has one (SPEC §9.6), bound to the attachment.
+        let id = uuid::Uuid::new_v4().to_string();
+        let seal = self.store.file_key(&chat.id).await?;
+        let seal_as = |thumbnail| {
+            seal.as_ref()
+                .map(|k| k.for_item(&sealed_item(&id, thumbnail)))
+        };
         let key = format!("files/{}/{}", chat.id, uuid::Uuid::new_v4());
         self.files
-            .put_file(&key, &prepared.main)
+            .put_file(&key, &prepared.main, seal_as(false).as_ref())
             .await
             .map_err(storage_unavailable)?;
         let thumb_key = match &prepared.thumb {
             Some(bytes) => {
                 let k = format!("thumbs/{}/{}", chat.id, uuid::Uuid::new_v4());
-                if let Err(e) = self.files.put_bytes(&k, bytes.clone()).await {
+                let sealed = seal_as(true);
+                if let Err(e) = self
+                    .files
+                    .put_bytes(&k, bytes.clone(), sealed.as_ref())
+                    .await
+                {
                     self.delete_files(vec![key]).await;
                     return Err(storage_unavailable(e));
                 }
@@ -252,7 +297,7 @@ impl ChatService {
             None => None,
         };
         let record = NewAttachment {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             chat_id: chat.id.clone(),
             uploader_id: who.user_id.clone(),
             name: name::sanitize(&received.name),
@@ -264,6 +309,7 @@ impl ChatService {
             height: prepared.height,
             duration_ms: prepared.duration_ms,
             created_at: now_millis(),
+            sealed: seal.is_some(),
         };
         Ok(Staged {
             record,
@@ -359,6 +405,12 @@ impl ChatService {
         }
         Ok(n)
     }
+}
+
+/// What a sealed file is bound to: its attachment, and whether it is the thumbnail.
+fn sealed_item(attachment_id: &str, thumbnail: bool) -> String {
+    let what = if thumbnail { "thumb" } else { "file" };
+    format!("{attachment_id}/{what}")
 }
 
 fn storage_unavailable(e: object_store::Error) -> ServiceError {

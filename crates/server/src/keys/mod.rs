@@ -6,9 +6,11 @@
 //! The file is JSON, `{ "current": 2, "epochs": { "1": "<base64>", "2": "<base64>" } }`, written
 //! readable by its owner only.
 
+pub mod private_file;
+pub mod signing;
+
 use std::{
     collections::BTreeMap,
-    io::Write,
     path::{Path, PathBuf},
     sync::RwLock,
     time::SystemTime,
@@ -23,6 +25,8 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use omw_storage::{DataKey, KeyError, KeyWrapper};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
+
+use private_file::Placing;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {problem}")]
@@ -225,27 +229,13 @@ impl KeyFile {
             };
             Zeroizing::new(serde_json::to_string_pretty(&stored).map_err(std::io::Error::other)?)
         };
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".omw-keys-{}.tmp", uuid::Uuid::new_v4()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = (|| {
-            let mut f = options.open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            if create_new {
-                std::fs::hard_link(&tmp, &self.path)
-            } else {
-                std::fs::rename(&tmp, &self.path)
-            }
-        })();
-        let _ = std::fs::remove_file(&tmp);
-        written?;
-        // The new name must survive a crash too: chats sealed from now on need this file.
-        std::fs::File::open(dir)?.sync_all()?;
+        let placing = if create_new {
+            Placing::New
+        } else {
+            Placing::Replace
+        };
+        // Chats sealed from now on need this file: it must survive a crash.
+        private_file::write(&self.path, &text, placing)?;
         self.state_mut().modified = modified(&self.path);
         Ok(())
     }
