@@ -206,6 +206,9 @@ pub fn verify(
             ));
         }
         let entry = Entry::parse(canonical).ok_or_else(|| bad("its bytes are not an entry"))?;
+        if entry.v != VERSION {
+            return Err(bad(&format!("it is of version {}, not {VERSION}", entry.v)));
+        }
         if entry.n != n as i64 {
             return Err(bad(&format!("it says it is entry {}", entry.n)));
         }
@@ -331,19 +334,18 @@ mod tests {
         }
     }
 
-    /// A chain over `messages`, and its head.
-    fn chain(messages: &[MessageFacts]) -> (Vec<ChainEntry>, String) {
+    /// A chain over `messages` whose i-th entry says it is entry `n(i)`, and its head.
+    fn chain_numbered(
+        messages: &[MessageFacts],
+        n: impl Fn(usize) -> i64,
+    ) -> (Vec<ChainEntry>, String) {
         let mut prev = genesis("c1");
         let mut out = Vec::new();
         for (i, m) in messages.iter().enumerate() {
             let salt = [i as u8; SALT_BYTES];
-            let canonical = Entry::new(
-                "c1",
-                i as i64 + 1,
-                &salt,
-                Event::MessageStored { message: m.clone() },
-            )
-            .canonical();
+            let message = m.clone();
+            let canonical = Entry::new("c1", n(i), &salt, Event::MessageStored { message });
+            let canonical = canonical.canonical();
             prev = link(&prev, canonical.as_bytes());
             out.push(ChainEntry {
                 canonical: Some(canonical.into_bytes()),
@@ -351,6 +353,11 @@ mod tests {
             });
         }
         (out, hex::encode(prev))
+    }
+
+    /// A chain over `messages`, and its head.
+    fn chain(messages: &[MessageFacts]) -> (Vec<ChainEntry>, String) {
+        chain_numbered(messages, |i| i as i64 + 1)
     }
 
     fn three() -> (Vec<MessageFacts>, Vec<ChainEntry>, String) {
@@ -442,24 +449,8 @@ mod tests {
         // Reordered and every hash recomputed: each entry says where it belongs.
         let (mut msgs, _, _) = three();
         msgs.swap(0, 1);
-        let mut prev = genesis("c1");
-        let mut entries = Vec::new();
-        for (i, m) in msgs.iter().enumerate() {
-            let n = if i < 2 { 2 - i as i64 } else { 3 };
-            let c = Entry::new(
-                "c1",
-                n,
-                &[0; SALT_BYTES],
-                Event::MessageStored { message: m.clone() },
-            )
-            .canonical();
-            prev = link(&prev, c.as_bytes());
-            entries.push(ChainEntry {
-                canonical: Some(c.into_bytes()),
-                hash: hex::encode(prev),
-            });
-        }
-        let err = verify("c1", &entries, &hex::encode(prev), &msgs).unwrap_err();
+        let (entries, head) = chain_numbered(&msgs, |i| if i < 2 { 2 - i as i64 } else { 3 });
+        let err = verify("c1", &entries, &head, &msgs).unwrap_err();
         assert_eq!(
             err,
             Problem::Entry {
@@ -520,24 +511,9 @@ mod tests {
     fn messages_from_before_the_chain_are_reported_not_refused() {
         let old = facts(1, "from before");
         let later = vec![facts(2, "a"), facts(3, "b")];
-        let mut prev = genesis("c1");
-        let mut entries = Vec::new();
-        for (i, m) in later.iter().enumerate() {
-            let c = Entry::new(
-                "c1",
-                i as i64 + 1,
-                &[0; SALT_BYTES],
-                Event::MessageStored { message: m.clone() },
-            )
-            .canonical();
-            prev = link(&prev, c.as_bytes());
-            entries.push(ChainEntry {
-                canonical: Some(c.into_bytes()),
-                hash: hex::encode(prev),
-            });
-        }
+        let (entries, head) = chain(&later);
         let all = [vec![old], later].concat();
-        let checked = verify("c1", &entries, &hex::encode(prev), &all).unwrap();
+        let checked = verify("c1", &entries, &head, &all).unwrap();
         assert_eq!(checked.before_chain, vec![1]);
     }
 

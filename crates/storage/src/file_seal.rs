@@ -225,6 +225,11 @@ mod tests {
         FileKey::new(Arc::new(k), chat)
     }
 
+    /// `plain` sealed as the file of `item`.
+    fn sealed(k: &FileKey, item: &str, plain: &[u8]) -> Vec<u8> {
+        k.for_item(item).sealer().unwrap().seal_all(plain).unwrap()
+    }
+
     /// Open every segment of `sealed` (as the file of `item`) and join them.
     fn open_all(k: &FileKey, item: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
         let (plain, segments) = plain_size(sealed.len() as u64).ok_or_else(|| corrupt(item))?;
@@ -260,12 +265,7 @@ mod tests {
             3 * SEGMENT + 7,
         ] {
             let plain: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
-            let sealed = k
-                .for_item("files/c1/a")
-                .sealer()
-                .unwrap()
-                .seal_all(&plain)
-                .unwrap();
+            let sealed = sealed(&k, "files/c1/a", &plain);
             assert_eq!(sealed.len() as u64, sealed_size(len as u64), "{len}");
             assert_eq!(
                 plain_size(sealed.len() as u64).map(|p| p.0),
@@ -286,12 +286,7 @@ mod tests {
     fn a_moved_cut_or_altered_file_does_not_open() {
         let k = key(1, "c1");
         let plain = vec![5u8; 2 * SEGMENT + 10];
-        let sealed = k
-            .for_item("files/c1/a")
-            .sealer()
-            .unwrap()
-            .seal_all(&plain)
-            .unwrap();
+        let sealed = sealed(&k, "files/c1/a", &plain);
         // Another object key, another chat, another key.
         assert!(open_all(&k, "files/c1/b", &sealed).is_err());
         assert!(open_all(&key(1, "c2"), "files/c1/a", &sealed).is_err());

@@ -135,11 +135,11 @@ impl TestDb {
         }
     }
 
-    /// The folder SQLite's file lives in (for tests that inspect the file itself).
     /// Run one statement on the test database, as an operator (or an intruder) with its own
     /// connection would; how many rows it changed.
     pub async fn execute(&self, sql: &str) -> u64 {
         use sqlx::{Connection, Executor};
+        let statement = sql;
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         let done = match self.kind {
             Kind::Sqlite => {
@@ -161,9 +161,10 @@ impl TestDb {
                 c.execute(sql).await.map(|r| r.rows_affected())
             }
         };
-        done.unwrap_or_else(|e| panic!("{sql:?}: {e}", sql = self.url))
+        done.unwrap_or_else(|e| panic!("{statement}: {e}"))
     }
 
+    /// The folder SQLite's file lives in (for tests that inspect the file itself).
     pub fn sqlite_dir(&self) -> Option<&std::path::Path> {
         self._dir.as_ref().map(|d| d.path())
     }

@@ -199,7 +199,7 @@ fn parse_range(headers: &HeaderMap) -> Option<GetRange> {
         (a, "") => a.parse().ok().map(GetRange::Offset),
         (a, b) => {
             let (a, b): (u64, u64) = (a.parse().ok()?, b.parse().ok()?);
-            (b >= a).then(|| GetRange::Bounded(a..b + 1))
+            (b >= a).then_some(GetRange::Bounded(a..b.saturating_add(1)))
         }
     }
 }

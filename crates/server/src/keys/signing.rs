@@ -10,6 +10,11 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 
 use super::{KeyFileError, private_file};
 
+/// The fixed DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the key follows.
+const SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
 pub struct TranscriptSigner {
     pair: Ed25519KeyPair,
     key_id: String,
@@ -71,10 +76,6 @@ impl TranscriptSigner {
 
     /// The public key as PEM (SubjectPublicKeyInfo), for tools such as OpenSSL.
     pub fn public_pem(&self) -> String {
-        // The fixed DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410), then the key.
-        const SPKI_PREFIX: [u8; 12] = [
-            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-        ];
         let der = [&SPKI_PREFIX[..], self.public_key()].concat();
         pem::encode(&pem::Pem::new("PUBLIC KEY", der))
     }
@@ -100,10 +101,10 @@ pub fn parse_public_key(text: &str) -> Result<Vec<u8>, String> {
     let raw = if text.contains("-----BEGIN") {
         let block = pem::parse(text).map_err(|e| format!("not a PEM key: {e}"))?;
         let der = block.contents();
-        der.get(der.len().saturating_sub(32)..)
-            .filter(|_| der.len() == 44)
-            .ok_or("not an Ed25519 public key")?
-            .to_vec()
+        let key = der
+            .strip_prefix(&SPKI_PREFIX[..])
+            .filter(|_| block.tag() == "PUBLIC KEY");
+        key.ok_or("not an Ed25519 PUBLIC KEY")?.to_vec()
     } else if let Ok(raw) = STANDARD.decode(text) {
         raw
     } else {
