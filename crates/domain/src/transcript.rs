@@ -425,6 +425,24 @@ mod tests {
         let err = verify("c1", &entries, &head, &msgs).unwrap_err();
         assert!(matches!(err, Problem::Entry { n: 3, .. }), "{err}");
 
+        // An entry of a version this verifier does not know.
+        let (msgs, mut entries, _) = three();
+        let text = String::from_utf8(entries[0].canonical.clone().unwrap()).unwrap();
+        let other = text.replacen("\"v\":1", "\"v\":9", 1);
+        let hash = link(&genesis("c1"), other.as_bytes());
+        entries[0] = ChainEntry {
+            canonical: Some(other.into_bytes()),
+            hash: hex::encode(hash),
+        };
+        let err = verify("c1", &entries[..1], &hex::encode(hash), &msgs[..1]).unwrap_err();
+        assert_eq!(
+            err,
+            Problem::Entry {
+                n: 1,
+                what: "it is of version 9, not 1".into()
+            }
+        );
+
         // Bytes that could not be opened.
         let (msgs, mut entries, head) = three();
         entries[0].canonical = None;

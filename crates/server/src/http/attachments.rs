@@ -310,3 +310,29 @@ async fn serve(
         .insert(header::VARY, HeaderValue::from_static("authorization"));
     Ok(res)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(value: &str) -> Option<GetRange> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_str(value).unwrap());
+        parse_range(&headers)
+    }
+
+    #[test]
+    fn ranges_parse_at_and_past_their_edges() {
+        assert_eq!(range("bytes=0-0"), Some(GetRange::Bounded(0..1)));
+        assert_eq!(range("bytes=5-"), Some(GetRange::Offset(5)));
+        assert_eq!(range("bytes=-7"), Some(GetRange::Suffix(7)));
+        assert_eq!(range("bytes=3-2"), None, "end before start");
+        assert_eq!(
+            range("bytes=0-18446744073709551615"),
+            Some(GetRange::Bounded(0..u64::MAX)),
+            "the last possible byte does not overflow"
+        );
+        assert_eq!(range("bytes=0-18446744073709551616"), None);
+        assert_eq!(range("items=0-1"), None);
+    }
+}

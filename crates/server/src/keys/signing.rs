@@ -152,6 +152,10 @@ mod tests {
             a.public_key()
         );
         assert!(parse_public_key("AAAA").is_err());
+        // A private key, or another curve's public key, is not taken for one.
+        assert!(parse_public_key(OPENSSL_KEY).is_err());
+        let p256 = pem::encode(&pem::Pem::new("PUBLIC KEY", vec![0x30; 91]));
+        assert!(parse_public_key(&p256).is_err());
     }
 
     #[test]
