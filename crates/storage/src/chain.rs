@@ -12,11 +12,11 @@ use crate::{error::StoreError, seal};
 /// What an entry's sealed bytes are, in their associated data.
 const CHAIN_ENTRY: &str = "chain-entry";
 
-/// A chat's chain as stored: its entries in order and the head the chat row holds (hex).
+/// A chat's chain as stored: its entries in order and the head the chat row holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredChain {
     pub entries: Vec<ChainEntry>,
-    pub head: String,
+    pub head: [u8; 32],
 }
 
 #[async_trait]

@@ -41,7 +41,7 @@ macro_rules! impl_sql_chains {
                     .collect();
                 Ok(Some(chain::StoredChain {
                     entries,
-                    head: head.hex(),
+                    head: head.hash,
                 }))
             }
 

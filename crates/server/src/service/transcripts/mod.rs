@@ -48,17 +48,13 @@ impl ChatService {
                 _ => break,
             }
         }
-        let head_bytes = transcript::parse_hash(&chain.head).ok_or_else(|| {
-            tracing::error!(chat_id, "a chat's chain head is not a hash");
-            ServiceError::internal()
-        })?;
         Ok(Transcript {
             chat,
             generated_at: now_millis(),
             messages,
-            signature: self.signer.sign(&head_bytes),
+            signature: self.signer.sign(&chain.head),
             entries: chain.entries,
-            head: chain.head,
+            head: hex::encode(chain.head),
         })
     }
 
